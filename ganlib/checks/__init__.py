@@ -56,7 +56,8 @@ def check(name: str) -> Callable[[Callable[..., str | None]], Callable[..., Chec
         def run(*args, print_result: bool = True, **kwargs) -> CheckResult:
             try:
                 detail = body(*args, **kwargs)
-                result = CheckResult(True, f"✅ {name}: correct" + (f" — {detail}" if detail else ""))
+                extra = f" — {detail}" if detail else ""
+                result = CheckResult(True, f"✅ {name}: correct{extra}")
             except CheckFailure as err:
                 hint = f" — hint: {err.hint}" if err.hint else ""
                 result = CheckResult(False, f"❌ {name}: {err.problem}{hint}")
