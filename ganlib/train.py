@@ -243,7 +243,7 @@ class Trainer:
         fmt = torch.channels_last if channels_last else torch.contiguous_format
         self.generator = generator.to(self.device, memory_format=fmt)
         self.discriminator = discriminator.to(self.device, memory_format=fmt)
-        fused = self.device.type == "cuda"
+        fused = self.device.type in ("cpu", "cuda")  # fused Adam: fewer kernel launches
         self.g_optimizer = (g_optimizer or (
             lambda p: torch.optim.Adam(p, lr=lr, betas=betas, fused=fused)
         ))(self.generator.parameters())
