@@ -5,29 +5,63 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export GANLIB_OFFLINE ?= $(if $(CI),1,)
 export MPLBACKEND ?= Agg
+# `make course NB=notebooks/02_training_loop.ipynb` re-executes only the notebooks named.
+NB ?=
 
-.PHONY: setup test unit lint lab course exercises clean
+.PHONY: setup test unit lint notebooks students lab course check-course exercises \
+	notebooks-setup clean
 
 # Create the virtual environment and install ganlib with its dev tools, once
-# (again only when pyproject.toml changes).
+# (again only when pyproject.toml changes). The `python3` Jupyter kernel is installed into
+# the environment, so notebooks run with this environment's interpreter.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 \
+		--display-name "Python 3 (ipykernel)" >/dev/null
 	touch $(STAMP)
 
 setup: $(STAMP)
 
 lint: setup
-	$(BIN)/ruff check ganlib tests
+	$(BIN)/ruff check ganlib tests tools
 
 unit: setup
 	$(BIN)/python -m pytest -q --cov=ganlib --cov-report=term-missing:skip-covered tests
 
-test: lint unit
+# The notebook stage: papermill runs every chapter and solution notebook with the small
+# settings of notebooks/ci_parameters.json into build/, nbval re-executes and compares
+# them, and every student notebook must run up to its first unfinished task.
+notebooks: setup
+	$(BIN)/python tools/run_notebooks.py ci
+
+# Only the student-notebook check of the notebook stage.
+students: setup
+	$(BIN)/python tools/run_notebooks.py students
+
+test: lint unit notebooks
 
 lab: setup
 	MPLBACKEND= $(BIN)/jupyter lab --notebook-dir=. notebooks/
+
+# Re-execute the committed chapter and solution notebooks in place, top to bottom, at
+# their default settings (slow: the real teaching runs). NB=... for some of them.
+course: setup
+	$(BIN)/python tools/run_notebooks.py course $(NB)
+
+# Slow check of the committed notebooks: re-execute them at their default settings and
+# compare the cells marked NBVAL_CHECK_OUTPUT (before a release, or on a GPU machine).
+check-course: setup
+	$(BIN)/python tools/run_notebooks.py check-course $(NB)
+
+# Generate the student notebooks exercises/NN_*.ipynb from exercises/solutions/.
+exercises: setup
+	$(BIN)/python tools/make_exercises.py
+
+# Write the set-up cell (built from pyproject.toml's repository URL) into every notebook.
+notebooks-setup: setup
+	$(BIN)/python tools/setup_cell.py
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache .coverage
