@@ -117,6 +117,22 @@ def test_checked_numbers_have_output(committed):
     assert not empty, f"{name}: NBVAL_CHECK_OUTPUT cells {empty} show nothing"
 
 
+def test_interactive_widgets_are_not_compared(committed):
+    """papermill stores an `interact` widget's output inside the widget, nbval sees it as
+    cell output: the two never compare equal (docs/AUTHORING.md, reproducibility rules)."""
+    name, nb = committed
+    unmarked = [
+        i for i, cell in code_cells(nb)
+        if any(str(o.get("data", {}).get("text/plain", "")).startswith("interactive(")
+               for o in cell.outputs)
+        and "NBVAL_IGNORE_OUTPUT" not in cell.source.split("\n", 1)[0]
+    ]
+    assert not unmarked, (
+        f"{name}: cells {unmarked} show an ipywidgets `interact`/`interactive` widget; draw its "
+        "figure in a plain cell and start the widget's cell with `# NBVAL_IGNORE_OUTPUT`"
+    )
+
+
 # ------------------------------------------------------------------- small settings
 def test_ci_parameters_name_existing_notebooks_and_parameters():
     table = json.loads((ROOT / CI_PARAMETERS).read_text(encoding="utf-8"))
