@@ -43,21 +43,21 @@ class ModeStats:
     """Mode coverage of a set of samples (see the module docstring for the definitions).
 
     Attributes:
-        modes: K, the number of modes of the target distribution.
-        n_modes: the number of captured modes (0..K).
+        captured: the number of captured modes (0..K).
+        n_modes: K, the number of modes of the target distribution.
         high_quality: the fraction of high-quality samples, in [0, 1].
         reverse_kl: KL(p̂ ‖ uniform) of the high-quality histogram, in [0, log K].
         counts: ``(K,)`` int64 tensor on the CPU, high-quality samples per mode.
     """
 
-    modes: int
+    captured: int
     n_modes: int
     high_quality: float
     reverse_kl: float
     counts: Tensor = field(repr=False)
 
     def __str__(self) -> str:
-        return (f"{self.n_modes}/{self.modes} modes, {100 * self.high_quality:.1f}% high "
+        return (f"{self.captured}/{self.n_modes} modes, {100 * self.high_quality:.1f}% high "
                 f"quality, reverse KL {self.reverse_kl:.3f}")
 
     def __eq__(self, other: object) -> bool:
@@ -72,7 +72,7 @@ class ModeStats:
     def as_dict(self) -> dict[str, Any]:
         """Plain Python values (``counts`` as a list), e.g. for a table or JSON."""
         return {
-            "modes": self.modes,
+            "captured": self.captured,
             "n_modes": self.n_modes,
             "high_quality": self.high_quality,
             "reverse_kl": self.reverse_kl,
@@ -172,8 +172,8 @@ def mode_stats(
     hq = dist_t / sigma < threshold  # NaN compares False: not high quality
     counts = torch.bincount(nearest_t[hq], minlength=k).cpu()
     return ModeStats(
-        modes=k,
-        n_modes=int((counts > 0).sum()),
+        captured=int((counts > 0).sum()),
+        n_modes=k,
         high_quality=float(hq.double().mean()),
         reverse_kl=kl_to_uniform(counts),
         counts=counts,

