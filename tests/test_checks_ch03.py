@@ -1,0 +1,297 @@
+"""Every chapter-3 check passes on the solution, fails on the stub and on each known mistake."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from ganlib.checks import ch03
+
+
+# ------------------------------------------------------------------- the solutions
+def generator_block(c_in, c_out, eps=1e-5, padding=1, kernel=4, act=None, bias=False,
+                    order="cbr"):
+    layers = {
+        "c": nn.ConvTranspose2d(c_in, c_out, kernel, 2, padding, bias=bias),
+        "b": nn.BatchNorm2d(c_out, eps),
+        "r": act if act is not None else nn.ReLU(True),
+    }
+    return nn.Sequential(*(layers[k] for k in order))
+
+
+def discriminator_block(c_in, c_out, batch_norm=True, eps=1e-5, padding=1, act=None,
+                        bias=False):
+    layers = [nn.Conv2d(c_in, c_out, 4, 2, padding, bias=bias)]
+    if batch_norm:
+        layers.append(nn.BatchNorm2d(c_out, eps))
+    layers.append(act if act is not None else nn.LeakyReLU(0.2, True))
+    return nn.Sequential(*layers)
+
+
+def build_generator(latent_dim=100, width=64, out=None, first_padding=0, bn_out=False):
+    tail = [nn.ConvTranspose2d(width, 1, 4, 2, 1, bias=False)]
+    if bn_out:
+        tail.append(nn.BatchNorm2d(1))
+    tail += out if out is not None else [nn.Tanh()]
+    return nn.Sequential(
+        nn.Unflatten(1, (latent_dim, 1, 1)),
+        nn.ConvTranspose2d(latent_dim, 2 * width, 7, 1, first_padding, bias=False),
+        nn.BatchNorm2d(2 * width),
+        nn.ReLU(True),
+        generator_block(2 * width, width),
+        *tail,
+    )
+
+
+class _Discriminator(nn.Module):
+    def __init__(self, width=64, first_bn=False, sigmoid=False, flatten=True, slope=0.2):
+        super().__init__()
+        self.net = nn.Sequential(
+            discriminator_block(1, width, first_bn, act=nn.LeakyReLU(slope)),
+            discriminator_block(width, 2 * width, True, act=nn.LeakyReLU(slope)),
+            nn.Conv2d(2 * width, 1, 7, 1, 0, bias=False),
+        )
+        self.sigmoid, self.flatten = sigmoid, flatten
+
+    def forward(self, x):
+        out = self.net(x)
+        out = out.flatten() if self.flatten else out
+        return torch.sigmoid(out) if self.sigmoid else out
+
+
+def build_discriminator(width=64, **kw):
+    return _Discriminator(width, **kw)
+
+
+def make_init(conv_std=0.02, bn_mean=1.0, bn_std=0.02, conv_types=(nn.Conv2d, nn.ConvTranspose2d),
+              touch_bn=True, zero_bias=True):
+    def init_weights(m):
+        if isinstance(m, conv_types):
+            nn.init.normal_(m.weight, 0.0, conv_std)
+            if zero_bias and m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d) and touch_bn:
+            nn.init.normal_(m.weight, bn_mean, bn_std)
+            nn.init.zeros_(m.bias)
+
+    return init_weights
+
+
+def slerp(z0, z1, t):
+    a = z0 / z0.norm(dim=-1, keepdim=True)
+    b = z1 / z1.norm(dim=-1, keepdim=True)
+    omega = (a * b).sum(-1, keepdim=True).clamp(-1, 1).acos()
+    so = omega.sin()
+    if bool((so < 1e-6).any()):
+        return (1 - t) * z0 + t * z1
+    return torch.sin((1 - t) * omega) / so * z0 + torch.sin(t * omega) / so * z1
+
+
+def stub(*args, **kwargs):
+    raise NotImplementedError("replace this line with your code")
+
+
+# ------------------------------------------------------------------- the mistakes
+def slerp_lerp(z0, z1, t):
+    return (1 - t) * z0 + t * z1
+
+
+def slerp_unnormalised(z0, z1, t):  # arccos of the raw dot product
+    omega = (z0 * z1).sum(-1, keepdim=True).acos()
+    so = omega.sin()
+    return torch.sin((1 - t) * omega) / so * z0 + torch.sin(t * omega) / so * z1
+
+
+def slerp_unnormalised_clamped(z0, z1, t):
+    omega = (z0 * z1).sum(-1, keepdim=True).clamp(-1, 1).acos()
+    so = omega.sin()
+    return torch.sin((1 - t) * omega) / so * z0 + torch.sin(t * omega) / so * z1
+
+
+def slerp_unit_output(z0, z1, t):  # interpolates the normalised vectors
+    return slerp(z0 / z0.norm(dim=-1, keepdim=True), z1 / z1.norm(dim=-1, keepdim=True), t)
+
+
+def slerp_swapped(z0, z1, t):
+    a = z0 / z0.norm(dim=-1, keepdim=True)
+    b = z1 / z1.norm(dim=-1, keepdim=True)
+    omega = (a * b).sum(-1, keepdim=True).clamp(-1, 1).acos()
+    return (torch.sin(t * omega) * z0 + torch.sin((1 - t) * omega) * z1) / omega.sin()
+
+
+def slerp_no_fallback(z0, z1, t):
+    a = z0 / z0.norm(dim=-1, keepdim=True)
+    b = z1 / z1.norm(dim=-1, keepdim=True)
+    omega = (a * b).sum(-1, keepdim=True).clamp(-1, 1).acos()
+    return (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / omega.sin()
+
+
+def slerp_whole_tensor(z0, z1, t):  # one angle for the whole batch
+    a, b = z0 / z0.norm(), z1 / z1.norm()
+    omega = (a * b).sum().clamp(-1, 1).acos()
+    so = omega.sin()
+    if so < 1e-6:
+        return (1 - t) * z0 + t * z1
+    return torch.sin((1 - t) * omega) / so * z0 + torch.sin(t * omega) / so * z1
+
+
+def slerp_numpy(z0, z1, t):
+    return slerp(z0, z1, t).numpy()
+
+
+CASES = {
+    "generator_block": (
+        ch03.check_generator_block, generator_block,
+        {
+            "BatchNorm2d(C, 0.8)": lambda i, o: generator_block(i, o, eps=0.8),
+            "padding 0 (size 2H + 2)": lambda i, o: generator_block(i, o, padding=0),
+            "kernel 3 (size 2H - 1)": lambda i, o: generator_block(i, o, kernel=3),
+            "LeakyReLU in G": lambda i, o: generator_block(i, o, act=nn.LeakyReLU(0.2)),
+            "no activation": lambda i, o: generator_block(i, o, act=nn.Identity()),
+            "conv bias": lambda i, o: generator_block(i, o, bias=True),
+            "BN after ReLU": lambda i, o: generator_block(i, o, order="crb"),
+            "Upsample + Conv2d": lambda i, o: nn.Sequential(
+                nn.Upsample(scale_factor=2), nn.Conv2d(i, o, 3, 1, 1, bias=False),
+                nn.BatchNorm2d(o), nn.ReLU()),
+            "returns a list": lambda i, o: list(generator_block(i, o)),
+        },
+    ),
+    "discriminator_block": (
+        ch03.check_discriminator_block, discriminator_block,
+        {
+            "BatchNorm2d(C, 0.8)": lambda i, o, bn=True: discriminator_block(i, o, bn, eps=0.8),
+            "padding 0 (size H/2 - 1)": lambda i, o, bn=True: discriminator_block(
+                i, o, bn, padding=0),
+            "ReLU in D": lambda i, o, bn=True: discriminator_block(i, o, bn, act=nn.ReLU()),
+            "LeakyReLU default slope 0.01": lambda i, o, bn=True: discriminator_block(
+                i, o, bn, act=nn.LeakyReLU()),
+            "batch norm ignored": lambda i, o, bn=True: discriminator_block(i, o, True),
+            "never batch norm": lambda i, o, bn=True: discriminator_block(i, o, False),
+            "conv bias": lambda i, o, bn=True: discriminator_block(i, o, bn, bias=True),
+            "max pooling": lambda i, o, bn=True: nn.Sequential(
+                nn.Conv2d(i, o, 3, 1, 1, bias=False), nn.MaxPool2d(2),
+                *([nn.BatchNorm2d(o)] if bn else []), nn.LeakyReLU(0.2)),
+        },
+    ),
+    "build_generator": (
+        ch03.check_generator, build_generator,
+        {
+            "sigmoid output": lambda latent_dim=100, width=64: build_generator(
+                latent_dim, width, out=[nn.Sigmoid()]),
+            "tanh then sigmoid": lambda latent_dim=100, width=64: build_generator(
+                latent_dim, width, out=[nn.Tanh(), nn.Sigmoid()]),
+            "no output activation": lambda latent_dim=100, width=64: build_generator(
+                latent_dim, width, out=[]),
+            "batch norm on the output": lambda latent_dim=100, width=64: build_generator(
+                latent_dim, width, bn_out=True),
+            "padding 1 in the first layer (5×5 start)": lambda latent_dim=100, width=64:
+                build_generator(latent_dim, width, first_padding=1),
+            "hard-coded width": lambda latent_dim=100, width=64: build_generator(latent_dim, 64),
+        },
+    ),
+    "build_discriminator": (
+        ch03.check_discriminator, build_discriminator,
+        {
+            "sigmoid output (fed to a logits loss)": lambda width=64: build_discriminator(
+                width, sigmoid=True),
+            "nn.Sigmoid module": lambda width=64: nn.Sequential(
+                build_discriminator(width), nn.Sigmoid()),
+            "batch norm on the input layer": lambda width=64: build_discriminator(
+                width, first_bn=True),
+            "(N, 1, 1, 1) output": lambda width=64: build_discriminator(width, flatten=False),
+            "LeakyReLU slope 0.01": lambda width=64: build_discriminator(width, slope=0.01),
+            "hard-coded width": lambda width=64: build_discriminator(64),
+        },
+    ),
+    "init_weights": (
+        ch03.check_init, make_init(),
+        {
+            "std 0.2": make_init(conv_std=0.2),
+            "BN weight 0": make_init(bn_mean=0.0),
+            "BN like a conv, N(0, 0.02)": make_init(bn_mean=0.0, bn_std=0.02),
+            "BN untouched": make_init(touch_bn=False),
+            "misses ConvTranspose2d": make_init(conv_types=(nn.Conv2d,)),
+            "biases kept": make_init(zero_bias=False),
+            "BN std 0.2": make_init(bn_std=0.2),
+            "does nothing": lambda m: None,
+        },
+    ),
+    "slerp": (
+        ch03.check_slerp, slerp,
+        {
+            "lerp": slerp_lerp,
+            "not normalised (arccos of raw dot)": slerp_unnormalised,
+            "not normalised, clamped": slerp_unnormalised_clamped,
+            "unit-norm output": slerp_unit_output,
+            "weights swapped": slerp_swapped,
+            "no fallback for z0 = z1": slerp_no_fallback,
+            "one angle for the whole batch": slerp_whole_tensor,
+            "returns numpy": slerp_numpy,
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_solution_passes(name, capsys):
+    check, solution, _ = CASES[name]
+    result = check(solution)
+    assert result, result.message
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("✅") and "\n" not in line
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_stub_fails(name):
+    check, _, _ = CASES[name]
+    result = check(stub, print_result=False)
+    assert not result
+    assert "not implemented yet" in result.message
+
+
+@pytest.mark.parametrize(
+    "name,mistake", [(n, m) for n, (_, _, bugs) in CASES.items() for m in bugs]
+)
+def test_mistake_fails(name, mistake):
+    check, _, bugs = CASES[name]
+    result = check(bugs[mistake], print_result=False)
+    assert not result, f"{mistake!r} passed the {name} check"
+    assert result.message.startswith("❌") and "\n" not in result.message
+    assert "raised" not in result.message, result.message
+
+
+def test_specific_messages():
+    gb = ch03.check_generator_block(lambda i, o: generator_block(i, o, eps=0.8),
+                                    print_result=False)
+    assert "eps" in gb.message
+    d = ch03.check_discriminator(lambda width=64: build_discriminator(width, sigmoid=True),
+                                 print_result=False)
+    assert "probabilities" in d.message
+    pad = ch03.check_generator_block(lambda i, o: generator_block(i, o, padding=0),
+                                     print_result=False)
+    assert "(4, 8, 16, 16)" in pad.message
+    init = ch03.check_init(make_init(conv_std=0.2), print_result=False)
+    assert "0.2" in init.message
+    bn0 = ch03.check_init(make_init(bn_mean=0.0), print_result=False)
+    assert "mean" in bn0.message and "batch norm" in bn0.message
+    lerp = ch03.check_slerp(slerp_lerp, print_result=False)
+    assert "lerp" in lerp.message
+    raw = ch03.check_slerp(slerp_unnormalised, print_result=False)
+    assert "normalised" in raw.message
+
+
+def test_checks_leave_global_rng_alone():
+    torch.manual_seed(0)
+    before = torch.random.get_rng_state()
+    ch03.check_init(make_init(), print_result=False)
+    ch03.check_slerp(slerp, print_result=False)
+    assert torch.equal(before, torch.random.get_rng_state())
+
+
+def test_solution_sizes_match_ganlib():
+    from ganlib.models import DCGANDiscriminator, DCGANGenerator, count_parameters
+
+    assert count_parameters(build_generator()) == count_parameters(DCGANGenerator()) == 759_680
+    assert count_parameters(build_discriminator()) == count_parameters(
+        DCGANDiscriminator()) == 138_624
