@@ -4,14 +4,14 @@ Each check calls the learner's function on random inputs (drawn from its own see
 generator, so the global random state is left alone) and on edge cases, then prints one
 line: ``✅ <name>: correct — …`` or ``❌ <name>: <what is wrong> — hint: <hint>``.
 
-=================================  ==================================================
-check                              the function it tests
-=================================  ==================================================
-:func:`check_value_estimate`       ``value_estimate(real_logits, fake_logits)`` → V(D, G)
-:func:`check_optimal_discriminator` ``optimal_discriminator(p_data, p_g)`` → D*(x)
-:func:`check_saturating_g_loss`    ``saturating_g_loss(fake_logits)`` → E log(1 − D(G(z)))
-:func:`check_nonsaturating_g_loss` ``nonsaturating_g_loss(fake_logits)`` → −E log D(G(z))
-=================================  ==================================================
+=====================================  ===================================================
+check                                  the function it tests
+=====================================  ===================================================
+:func:`check_value_estimate`           ``value_estimate(real_logits, fake_logits)`` → V(D, G)
+:func:`check_optimal_discriminator`    ``optimal_discriminator(p_data, p_g)`` → D*(x)
+:func:`check_saturating_g_loss`        ``saturating_g_loss(fake_logits)`` → E log(1 − D(G(z)))
+:func:`check_nonsaturating_g_loss`     ``nonsaturating_g_loss(fake_logits)`` → −E log D(G(z))
+=====================================  ===================================================
 
 Logits are the discriminator's raw outputs ``t``, with ``D = σ(t)``; the stable forms are
 ``log σ(t) = −softplus(−t)`` and ``log(1 − σ(t)) = −softplus(t)``.
