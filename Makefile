@@ -7,6 +7,11 @@ export GANLIB_OFFLINE ?= $(if $(CI),1,)
 export MPLBACKEND ?= Agg
 # `make course NB=notebooks/02_training_loop.ipynb` re-executes only the notebooks named.
 NB ?=
+# `make lab`: serve the whole course (chapters and exercises), open it at the chapter list.
+# tests/test_browser.py starts JupyterLab with these options too.
+LAB_OPTIONS := --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks
+# Jupyter refuses to run as root unless told (containers, CI).
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
 .PHONY: setup test unit lint notebooks students lab course check-course exercises \
 	notebooks-setup clean
@@ -43,7 +48,7 @@ students: setup
 test: lint unit notebooks
 
 lab: setup
-	MPLBACKEND= $(BIN)/jupyter lab --notebook-dir=. notebooks/
+	MPLBACKEND= $(BIN)/jupyter lab $(LAB_OPTIONS) $(ALLOW_ROOT)
 
 # Re-execute the committed chapter and solution notebooks in place, top to bottom, at
 # their default settings (slow: the real teaching runs). NB=... for some of them.

