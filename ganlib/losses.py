@@ -147,7 +147,9 @@ def interpolate(
             f"{tuple(fake.shape)}"
         )
     shape = (real.shape[0],) + (1,) * (real.ndim - 1)
-    alpha = torch.rand(shape, generator=generator, device="cpu").to(real.device, real.dtype)
+    # α is drawn where its random generator lives (the trainer's is on its device)
+    where = generator.device if generator is not None else real.device
+    alpha = torch.rand(shape, generator=generator, device=where).to(real.device, real.dtype)
     return alpha * real + (1 - alpha) * fake
 
 

@@ -149,3 +149,27 @@ def test_gradient_penalty_detaches_its_inputs_and_checks_shapes():
     assert fake.grad is None  # the penalty trains the critic, never the generator
     with pytest.raises(ValueError, match="same shape"):
         gradient_penalty(Linear(w), torch.randn(4, 2), torch.randn(3, 2))
+
+
+def test_alpha_is_drawn_on_the_device_of_its_generator(monkeypatch):
+    calls = []
+    real_rand = torch.rand
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs.get("device"))
+        return real_rand(*args, **kwargs)
+
+    monkeypatch.setattr(torch, "rand", spy)
+    interpolate(torch.ones(3, 2), torch.zeros(3, 2), generator=torch.Generator())
+    interpolate(torch.ones(3, 2), torch.zeros(3, 2))
+    assert calls == [torch.device("cpu"), torch.device("cpu")]
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_gradient_penalty_with_a_cuda_generator():
+    g = torch.Generator(device="cuda").manual_seed(0)
+    w = torch.tensor([3.0, 4.0], device="cuda", requires_grad=True)
+    gp = gradient_penalty(Linear(w), torch.randn(8, 2, device="cuda"),
+                          torch.randn(8, 2, device="cuda"), generator=g)
+    assert float(gp.detach()) == pytest.approx(16.0)
