@@ -1,0 +1,399 @@
+"""Remedies for mode collapse: the minibatch standard deviation, and packing.
+
+A discriminator that judges one sample at a time cannot see that a generator makes the
+same sample over and over: each copy, on its own, may look perfectly real. The two
+remedies here let the discriminator look at several samples at once.
+
+- **Minibatch standard deviation** (Karras et al. 2018, ProGAN): append to every sample's
+  features one number, the standard deviation of each feature over a group of samples,
+  averaged over the features. Real batches are spread out; a collapsed generator's batch
+  is not, and the discriminator can now see it. :class:`MinibatchStdDev` is the layer,
+  :class:`MinibatchStdDevDiscriminator` an MLP discriminator that uses it.
+- **Packing** (PacGAN, Lin et al. 2018): the discriminator judges ``k`` samples
+  concatenated, all real or all generated. :func:`pack` is the reshaping;
+  ``ganlib.models.MLPDiscriminator(pack=k)`` applies it to its input.
+
+Both make the discriminator's output depend on several samples. Do not combine them
+with a per-sample gradient penalty (WGAN-GP), which assumes one output per sample.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from .models import MLPDiscriminator, MLPGenerator, _check_input, _maybe_sn
+from .train import Trainer
+
+__all__ = [
+    "pack",
+    "minibatch_stddev",
+    "MinibatchStdDev",
+    "MinibatchStdDevDiscriminator",
+    "ToyGANSettings",
+    "TOY_METHODS",
+    "build_toy_gan",
+    "linear_lr_decay",
+    "train_toy_gan",
+    "TOY_DATASETS",
+    "EVAL_SAMPLES",
+    "run_toy_method",
+    "run_toy_benchmark",
+]
+
+
+def pack(x: Tensor, k: int) -> Tensor:
+    """PacGAN packing: ``(N, *shape)`` → ``(N // k, k · prod(shape))``.
+
+    Row ``i`` of the result is samples ``i·k, i·k + 1, …, i·k + k − 1`` flattened and
+    concatenated, in that order — what ``MLPDiscriminator(pack=k)`` feeds its first layer.
+    ``N`` must be a multiple of ``k`` (a ``ValueError`` otherwise).
+    """
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError(f"k must be a positive int, got {k!r}")
+    if x.ndim < 2:
+        raise ValueError(f"expected samples of shape (N, ...), got {tuple(x.shape)}")
+    if x.shape[0] % k:
+        raise ValueError(f"expected a batch size divisible by k={k}, got {x.shape[0]}")
+    return x.reshape(x.shape[0] // k, -1)
+
+
+def minibatch_stddev(h: Tensor, group_size: int | None = None, eps: float = 1e-8) -> Tensor:
+    """Append the minibatch standard deviation to features ``h``: ``(N, F)`` → ``(N, F + 1)``.
+
+    The batch is split into consecutive groups of ``group_size`` samples (the whole batch
+    when None, or when the batch is smaller). Within a group, each of the ``F`` features
+    gets its standard deviation over the group's samples, ``sqrt(mean((h − mean h)²) + eps)``
+    (the population form, as in Karras et al. 2018); their mean over the features is one
+    number per group, appended as an extra feature to each of the group's samples.
+    Images ``(N, C, H, W)`` get an extra channel ``(N, C + 1, H, W)`` instead, with the
+    statistic averaged over channels and pixels.
+
+    ``N`` must be a multiple of the group size (a ``ValueError`` otherwise). Gradients flow
+    through the statistic, so the generator learns from it too.
+    """
+    if h.ndim < 2:
+        raise ValueError(f"expected features of shape (N, F) or (N, C, H, W), got "
+                         f"{tuple(h.shape)}")
+    n = h.shape[0]
+    g = n if group_size is None else min(int(group_size), n)
+    if g < 1:
+        raise ValueError(f"group_size must be a positive int or None, got {group_size!r}")
+    if n % g:
+        raise ValueError(f"expected a batch size divisible by the group size {g}, got {n}")
+    groups = h.reshape(n // g, g, *h.shape[1:])                      # (N/G, G, ...)
+    var = (groups - groups.mean(dim=1, keepdim=True)).pow(2).mean(dim=1)
+    stat = (var + eps).sqrt().reshape(n // g, -1).mean(dim=1)        # (N/G,)
+    per_sample = stat.repeat_interleave(g)                           # (N,)
+    extra = per_sample.reshape(n, *([1] * (h.ndim - 1))).expand(n, 1, *h.shape[2:])
+    return torch.cat([h, extra.to(h.dtype)], dim=1)
+
+
+class MinibatchStdDev(nn.Module):
+    """Layer form of :func:`minibatch_stddev`: ``(N, F)`` → ``(N, F + 1)``.
+
+    Args:
+        group_size: samples per group (4 in ProGAN); None for the whole batch.
+        eps: added to the variance before the square root, so the gradient stays finite
+            when every sample of a group is identical (the collapse it is meant to catch).
+    """
+
+    def __init__(self, group_size: int | None = None, eps: float = 1e-8) -> None:
+        super().__init__()
+        if group_size is not None and (isinstance(group_size, bool)
+                                       or not isinstance(group_size, int) or group_size < 1):
+            raise ValueError(f"group_size must be a positive int or None, got {group_size!r}")
+        self.group_size = group_size
+        self.eps = float(eps)
+
+    def forward(self, h: Tensor) -> Tensor:
+        return minibatch_stddev(h, self.group_size, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"group_size={self.group_size}"
+
+
+class MinibatchStdDevDiscriminator(nn.Module):
+    """An MLP discriminator with a minibatch-stddev feature: ``(N, *in_shape)`` → ``(N,)``.
+
+    The layers of ``MLPDiscriminator(in_shape, hidden)`` (linear + LeakyReLU 0.2, a linear
+    output giving logits), with :class:`MinibatchStdDev` inserted before the last hidden
+    layer, so that layer can combine the statistic with the sample's own features (as
+    ProGAN inserts it before its last convolutions).
+
+    Args:
+        in_shape: shape of one sample, e.g. ``(2,)``.
+        hidden: widths of the hidden layers (at least one).
+        group_size: samples per group of the statistic; None for the whole batch. The
+            batch size must be a multiple of it.
+        spectral_norm: wrap every linear layer in spectral normalisation.
+
+    Each output depends on the other samples of its group: score real and generated
+    batches separately (as :class:`~ganlib.train.Trainer` does), never mixed.
+    """
+
+    def __init__(
+        self,
+        in_shape: int | Sequence[int],
+        hidden: Sequence[int] = (256, 256),
+        group_size: int | None = None,
+        spectral_norm: bool = False,
+    ) -> None:
+        super().__init__()
+        self.in_shape = (int(in_shape),) if isinstance(in_shape, int) else tuple(in_shape)
+        hidden = tuple(int(h) for h in hidden)
+        if not hidden:
+            raise ValueError("hidden must name at least one hidden layer")
+        width = int(torch.tensor(self.in_shape).prod())
+        layers: list[nn.Module] = [nn.Flatten()]
+        for i, h in enumerate(hidden):
+            if i == len(hidden) - 1:
+                layers.append(MinibatchStdDev(group_size))
+                width += 1
+            layers += [_maybe_sn(nn.Linear(width, h), spectral_norm), nn.LeakyReLU(0.2)]
+            width = h
+        layers.append(_maybe_sn(nn.Linear(width, 1), spectral_norm))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: Tensor) -> Tensor:
+        _check_input(x, self.in_shape)
+        return self.net(x).squeeze(1)
+
+
+# ------------------------------------------------------------- the 2-D benchmark
+@dataclass(frozen=True)
+class ToyGANSettings:
+    """How one method of the course's 2-D mode-collapse benchmark is trained.
+
+    The networks: an MLP generator from ``latent_dim``-d noise (``g_hidden`` ReLU layers,
+    batch norm when ``g_batch_norm``) and an MLP discriminator (``d_hidden`` LeakyReLU
+    layers), packed ``pack`` samples at a time, with a minibatch-stddev feature when
+    ``minibatch_std``. Adam (``lr``, ``betas``) for both, the learning rate decayed
+    linearly to 0 over ``steps`` when ``lr_decay``. ``batch_size`` counts samples per
+    discriminator input kind (real or generated); with packing, the discriminator sees
+    ``batch_size // pack`` packs of each.
+    """
+
+    loss: str = "nonsaturating"
+    pack: int = 1
+    minibatch_std: bool = False
+    n_critic: int = 1
+    gp_weight: float = 0.0
+    lr: float = 1e-3
+    betas: tuple[float, float] = (0.5, 0.999)
+    batch_size: int = 100
+    steps: int = 3000
+    lr_decay: bool = True
+    latent_dim: int = 2
+    g_hidden: tuple[int, ...] = (128, 128, 128, 128)
+    g_batch_norm: bool = True
+    d_hidden: tuple[int, ...] = (128, 128, 128)
+
+    def replace(self, **changes: Any) -> ToyGANSettings:
+        """A copy with some fields changed, e.g. ``settings.replace(steps=500)``."""
+        return dataclasses.replace(self, **changes)
+
+
+TOY_METHODS: dict[str, ToyGANSettings] = {
+    "GAN": ToyGANSettings(),
+    "GAN + MBSD": ToyGANSettings(minibatch_std=True),
+    "PacGAN2": ToyGANSettings(pack=2, batch_size=200),
+    "PacGAN3": ToyGANSettings(pack=3, batch_size=300),
+    "PacGAN4": ToyGANSettings(pack=4, batch_size=400),
+    "GAN, batch 400": ToyGANSettings(batch_size=400),
+    "WGAN-GP": ToyGANSettings(loss="wasserstein", n_critic=5, gp_weight=0.1, lr=5e-4,
+                              betas=(0.5, 0.9), g_batch_norm=False,
+                              g_hidden=(256, 256, 256), d_hidden=(256, 256, 256)),
+}
+"""The methods of the benchmark (``bench/mode_collapse.py``) and of chapter 4, by name.
+
+PacGAN2/3/4 draw ``100 · pack`` samples per batch, so that their discriminator sees 100 packs
+of each kind, as in PacGAN; ``"GAN, batch 400"`` is the control that sees as many samples per
+step as PacGAN4 without packing them.
+"""
+
+
+def build_toy_gan(
+    method: str | ToyGANSettings, seed: int = 0, device: str | torch.device = "cpu",
+    **changes: Any,
+) -> tuple[Trainer, ToyGANSettings]:
+    """A :class:`~ganlib.train.Trainer` for 2-D points, set up as ``TOY_METHODS[method]``.
+
+    Args:
+        method: a name of :data:`TOY_METHODS` or a :class:`ToyGANSettings`.
+        seed: seeds the networks' initial weights (torch's global generator is forked,
+            not disturbed) and the trainer's own generators.
+        device: where to train.
+        **changes: fields of the settings to override, e.g. ``steps=500``.
+
+    Returns:
+        ``(trainer, settings)``; train with :func:`train_toy_gan` (which applies the
+        learning-rate decay) or ``trainer.fit(data, settings.steps, settings.batch_size)``.
+    """
+    if isinstance(method, str):
+        if method not in TOY_METHODS:
+            raise ValueError(f"method must be one of {list(TOY_METHODS)}, got {method!r}")
+        settings = TOY_METHODS[method]
+    elif isinstance(method, ToyGANSettings):
+        settings = method
+    else:
+        raise ValueError(f"method must be a name or a ToyGANSettings, got {type(method).__name__}")
+    settings = settings.replace(**changes) if changes else settings
+    if settings.batch_size % settings.pack:
+        raise ValueError(f"batch_size {settings.batch_size} must be a multiple of pack "
+                         f"{settings.pack}")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        G = MLPGenerator(settings.latent_dim, (2,), hidden=settings.g_hidden,
+                         batch_norm=settings.g_batch_norm)
+        if settings.minibatch_std:
+            D: nn.Module = MinibatchStdDevDiscriminator((2,), hidden=settings.d_hidden)
+        else:
+            D = MLPDiscriminator((2,), hidden=settings.d_hidden, pack=settings.pack)
+    trainer = Trainer(G, D, loss=settings.loss, n_critic=settings.n_critic,
+                      gp_weight=settings.gp_weight, lr=settings.lr, betas=settings.betas,
+                      device=device, seed=seed, n_fixed=1000)
+    return trainer, settings
+
+
+def linear_lr_decay(total_steps: int) -> Callable[[Trainer, dict], None]:
+    """A ``Trainer.fit`` callback (log every step) that decays both learning rates linearly.
+
+    After step ``s`` every parameter group's learning rate is ``lr₀ · (1 − s / total_steps)``
+    (0 from ``total_steps`` on), with ``lr₀`` read at the first call.
+    """
+    if not isinstance(total_steps, int) or total_steps < 1:
+        raise ValueError(f"total_steps must be a positive int, got {total_steps!r}")
+    base: dict[int, float] = {}
+
+    def decay(trainer: Trainer, row: dict) -> None:
+        factor = max(0.0, 1.0 - trainer.step / total_steps)
+        for opt in (trainer.g_optimizer, trainer.d_optimizer):
+            for group in opt.param_groups:
+                lr0 = base.setdefault(id(group), group["lr"])
+                group["lr"] = lr0 * factor
+
+    return decay
+
+
+def train_toy_gan(
+    method: str | ToyGANSettings,
+    data: Any,
+    seed: int = 0,
+    device: str | torch.device = "cpu",
+    snapshot_every: int = 0,
+    **changes: Any,
+) -> Trainer:
+    """Build with :func:`build_toy_gan` and train on ``data`` for ``settings.steps`` steps.
+
+    Args:
+        method, seed, device, **changes: as for :func:`build_toy_gan`.
+        data: the real distribution, e.g. :func:`ganlib.data.ring2d` ``()``.
+        snapshot_every: keep ``G(fixed noise)`` (1,000 points) every this many steps.
+
+    Returns the trained :class:`~ganlib.train.Trainer` (its ``history`` has one row per
+    step, its ``elapsed`` the training time in seconds). Score it with
+    ``mode_stats(trainer.sample(2500), data)``.
+    """
+    trainer, settings = build_toy_gan(method, seed, device, **changes)
+    callbacks = [linear_lr_decay(settings.steps)] if settings.lr_decay else []
+    trainer.fit(data, settings.steps, batch_size=settings.batch_size, callbacks=callbacks,
+                snapshot_every=snapshot_every, progress=False)
+    return trainer
+
+
+TOY_DATASETS = ("ring", "grid")
+EVAL_SAMPLES = 2500  # generated samples scored per run (PacGAN/VEEGAN protocol)
+
+
+def _toy_data(name: str):
+    from .data import grid2d, ring2d
+
+    if name not in TOY_DATASETS:
+        raise ValueError(f"dataset must be one of {TOY_DATASETS}, got {name!r}")
+    return ring2d() if name == "ring" else grid2d()
+
+
+def run_toy_method(method: str, dataset: str, seed: int = 0, **changes: Any
+                   ) -> dict[str, Any]:
+    """Train one method on ``"ring"`` or ``"grid"`` and score :data:`EVAL_SAMPLES` samples.
+
+    Trains on the CPU (with torch's current number of threads; one is fastest for these
+    small networks). Returns a dict: ``method``, ``dataset``, ``seed``, ``steps``, the fields of
+    :class:`~ganlib.metrics.ModeStats` (``captured``, ``n_modes``, ``high_quality``,
+    ``reverse_kl``, ``counts``), ``samples`` (the scored ``(2500, 2)`` tensor),
+    ``seconds`` (wall time of the training) and ``cpu_seconds`` (CPU time of this
+    process during it: about the wall time on an idle core).
+    """
+    import time
+
+    from .metrics import mode_stats
+
+    data = _toy_data(dataset)
+    wall, cpu = time.perf_counter(), time.process_time()
+    trainer = train_toy_gan(method, data, seed=seed, device="cpu", **changes)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    samples = trainer.sample(EVAL_SAMPLES)
+    stats = mode_stats(samples, data)
+    return {"method": method if isinstance(method, str) else "custom", "dataset": dataset,
+            "seed": seed, "steps": trainer.step, **stats.as_dict(), "samples": samples,
+            "seconds": wall, "cpu_seconds": cpu}
+
+
+def _run_job(job: tuple[str, str, int, dict[str, Any]]) -> dict[str, Any]:
+    """One run in a worker process, on one CPU thread."""
+    torch.set_num_threads(1)
+    method, dataset, seed, changes = job
+    return run_toy_method(method, dataset, seed, **changes)
+
+
+def run_toy_benchmark(
+    methods: Sequence[str] = tuple(TOY_METHODS),
+    datasets: Sequence[str] = TOY_DATASETS,
+    seeds: Sequence[int] = (0, 1),
+    workers: int = 1,
+    on_result: Callable[[int, int, dict[str, Any]], None] | None = None,
+    **changes: Any,
+) -> list[dict[str, Any]]:
+    """Every (method, dataset, seed) of :func:`run_toy_method`, ``workers`` at a time.
+
+    With ``workers > 1`` the runs go to separate processes with one CPU thread each;
+    with ``workers=1`` they run here, with torch's current number of threads. Every run
+    is seeded: after ``torch.set_num_threads(1)`` the numbers do not depend on
+    ``workers``. ``on_result(i, total, result)`` is called as each run finishes. Returns
+    the results sorted by method, dataset and seed.
+    """
+    for m in methods:
+        if m not in TOY_METHODS:
+            raise ValueError(f"unknown method {m!r}; expected some of {list(TOY_METHODS)}")
+    for d in datasets:
+        _toy_data(d)
+    if not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a positive int, got {workers!r}")
+    # Slow methods first, so that the end is not one long run on one core.
+    order = sorted(methods, key=lambda m: -TOY_METHODS[m].n_critic)
+    jobs = [(m, d, s, changes) for m in order for d in datasets for s in seeds]
+    results: list[dict[str, Any]] = []
+
+    def collect(result: dict[str, Any]) -> None:
+        results.append(result)
+        if on_result is not None:
+            on_result(len(results), len(jobs), result)
+
+    if workers == 1:
+        for m, d, s, ch in jobs:
+            collect(run_toy_method(m, d, s, **ch))
+    else:
+        import multiprocessing as mp
+
+        with mp.get_context("spawn").Pool(workers) as pool:
+            for result in pool.imap_unordered(_run_job, jobs):
+                collect(result)
+    rank = {m: i for i, m in enumerate(methods)}
+    return sorted(results, key=lambda r: (rank[r["method"]], list(datasets).index(r["dataset"]),
+                                          r["seed"]))

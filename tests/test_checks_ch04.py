@@ -1,0 +1,354 @@
+"""Chapter 4's exercise checks: they pass on the solutions, fail on the untouched stubs,
+and fail — with a one-line diagnosis and a hint — on each real mistake catalogued below."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+from ganlib.checks import ch04
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTION_NOTEBOOK = ROOT / "exercises" / "solutions" / "04_mode_collapse.ipynb"
+
+
+def stub(*args):
+    raise NotImplementedError("replace this line with your code")
+
+
+# ------------------------------------------------------------- task 1: mode coverage
+def coverage(samples, centers, std, *, dist_fn=None, hq_fn=None, histogram="hq",
+             captured="hq", kl="reverse", share="all", log=math.log, zero_log_zero=False):
+    """The mode-coverage metric with one switch per known mistake (defaults: correct)."""
+    if dist_fn is None:
+        dist = torch.cdist(samples, centers)                          # (N, K)
+    else:
+        dist = dist_fn(samples, centers)
+    nearest_dist, nearest = dist.min(dim=1)
+    hq = (nearest_dist / std < 3) if hq_fn is None else hq_fn(nearest_dist, std)
+    k = len(centers)
+    counts = torch.bincount(nearest[hq], minlength=k)
+    all_counts = torch.bincount(nearest, minlength=k)
+    hist = counts if histogram == "hq" else all_counts
+    n_captured = int(((counts if captured == "hq" else all_counts) > 0).sum())
+    if share == "all":
+        frac = hq.float().mean().item()
+    elif share == "percent":
+        frac = 100 * hq.float().mean().item()
+    else:
+        frac = hq.float().sum().item() / max(1, int(hq.sum()))
+    if hist.sum() == 0:
+        return n_captured, frac, math.log(k)
+    p = hist.double() / (hist.sum() if kl != "over_all" else len(samples))
+    if kl == "wrong_direction":
+        return n_captured, frac, float(((1 / k) * torch.log((1 / k) / p)).sum())
+    if kl == "entropy":
+        q = p[p > 0]
+        return n_captured, frac, float(-(q * q.log()).sum())
+    if zero_log_zero:
+        return n_captured, frac, float((p * torch.log(p * k)).sum())   # 0·log 0 = nan
+    q = p[p > 0]
+    value = float((q * torch.log(q * k)).sum())
+    return n_captured, frac, value if log is math.log else value / math.log(2)
+
+
+def mode_coverage(samples, centers, std):
+    return coverage(samples, centers, std)
+
+
+def mode_coverage_manual(samples, centers, std):
+    """Another right answer: distances by broadcasting, the KL as log K − H."""
+    d = ((samples[:, None, :] - centers[None]) ** 2).sum(-1).sqrt()
+    m, idx = d.min(1)
+    hq = m < 3 * std
+    counts = torch.bincount(idx[hq], minlength=len(centers)).double()
+    if counts.sum() == 0:
+        return 0, 0.0, math.log(len(centers))
+    p = counts[counts > 0] / counts.sum()
+    return int((counts > 0).sum()), hq.double().mean().item(), \
+        math.log(len(centers)) + float((p * p.log()).sum())
+
+
+def mode_coverage_via_ganlib(samples, centers, std):
+    from ganlib.metrics import mode_stats
+
+    s = mode_stats(samples, centers, std=std)
+    return s.captured, s.high_quality, s.reverse_kl
+
+
+def mode_coverage_no_empty_guard(samples, centers, std):
+    d = torch.cdist(samples, centers)
+    m, idx = d.min(1)
+    hq = m / std < 3
+    counts = torch.bincount(idx[hq], minlength=len(centers)).double()
+    p = counts / counts.sum()                                         # 0 / 0 when no HQ
+    q = p[p > 0]
+    return int((counts > 0).sum()), hq.double().mean().item(), \
+        float((q * torch.log(q * len(centers))).sum())
+
+
+def _sq_dist(samples, centers):
+    return ((samples[:, None, :] - centers[None]) ** 2).sum(-1)
+
+
+COVERAGE_BUGS = {
+    "squared distance / σ² < 3": (
+        lambda s, c, std: coverage(s, c, std, hq_fn=lambda d, sd: d**2 / sd**2 < 3),
+        "squared distance"),
+    "squared distance < 3σ": (
+        lambda s, c, std: coverage(s, c, std, dist_fn=_sq_dist,
+                                   hq_fn=lambda d, sd: d < 3 * sd), "squared distance"),
+    "distance / variance": (
+        lambda s, c, std: coverage(s, c, std, hq_fn=lambda d, sd: d / sd**2 < 3), "variance"),
+    "≤ instead of <": (
+        lambda s, c, std: coverage(s, c, std, hq_fn=lambda d, sd: d / sd <= 3), "strict"),
+    "low-quality samples in the histogram": (
+        lambda s, c, std: coverage(s, c, std, histogram="all", captured="all"),
+        "low-quality samples"),
+    "captured by any nearest sample": (
+        lambda s, c, std: coverage(s, c, std, captured="all"), "HIGH-QUALITY"),
+    "KL(uniform ‖ p̂)": (
+        lambda s, c, std: coverage(s, c, std, kl="wrong_direction"), "other direction"),
+    "KL in bits": (lambda s, c, std: coverage(s, c, std, log=math.log2), "bits"),
+    "entropy instead of KL": (lambda s, c, std: coverage(s, c, std, kl="entropy"), "entropy"),
+    "histogram over all samples": (
+        lambda s, c, std: coverage(s, c, std, kl="over_all"), "does not sum to 1"),
+    "0 log 0 = nan": (lambda s, c, std: coverage(s, c, std, zero_log_zero=True), "nan"),
+    "share in percent": (lambda s, c, std: coverage(s, c, std, share="percent"), "percentage"),
+    "share of HQ among HQ": (lambda s, c, std: coverage(s, c, std, share="hq"), "ALL samples"),
+    "no guard for an empty histogram": (mode_coverage_no_empty_guard, "total collapse"),
+    "a list instead of a tuple of numbers": (
+        lambda s, c, std: list(torch.tensor(coverage(s, c, std)[:2])), "tuple"),
+}
+
+
+# ---------------------------------------------------------------------- task 2: pack
+def pack(x, k):
+    if x.shape[0] % k:
+        raise ValueError(f"the batch size {x.shape[0]} is not divisible by k={k}")
+    return x.reshape(x.shape[0] // k, -1)
+
+
+def pack_by_slices(x, k):
+    if x.shape[0] % k:
+        raise ValueError("batch size not divisible by k")
+    flat = x.flatten(1)
+    return torch.cat([flat[i::k] for i in range(k)], dim=1)
+
+
+def pack_strided(x, k):  # torch.chunk: row j packs samples j, j + N/k, …
+    if x.shape[0] % k:
+        raise ValueError("not divisible")
+    return torch.cat(x.flatten(1).chunk(k), dim=1)
+
+
+def pack_transposed(x, k):  # features of different samples interleaved
+    if x.shape[0] % k:
+        raise ValueError("not divisible")
+    return x.reshape(x.shape[0], -1).T.reshape(x.shape[0] // k, -1)
+
+
+def pack_permuted(x, k):  # feature-major inside a pack: x0f0, x1f0, x0f1, x1f1, …
+    if x.shape[0] % k:
+        raise ValueError("not divisible")
+    n = x.shape[0]
+    return x.reshape(n // k, k, -1).transpose(1, 2).reshape(n // k, -1)
+
+
+def pack_k_rows(x, k):
+    if x.shape[0] % k:
+        raise ValueError("not divisible")
+    return x.reshape(k, -1)
+
+
+def pack_points_only(x, k):  # ignores image dimensions
+    if x.shape[0] % k:
+        raise ValueError("not divisible")
+    return x.reshape(x.shape[0] // k, k * x.shape[1])
+
+
+def pack_drops_the_rest(x, k):
+    n = x.shape[0] - x.shape[0] % k
+    return x[:n].reshape(n // k, -1)
+
+
+def pack_view_error(x, k):  # RuntimeError from view instead of a clear ValueError
+    return x.reshape(-1, k * x[0].numel()) if x.shape[0] % k == 0 else x.view(-1, 3, k)
+
+
+PACK_BUGS = {
+    "strided groups (torch.chunk)": (pack_strided, "not consecutive"),
+    "transposed": (pack_transposed, "mixed up"),
+    "feature-major inside a pack": (pack_permuted, "mixed up"),
+    "k rows": (pack_k_rows, "number of packs"),
+    "points only": (pack_points_only, "raised RuntimeError"),
+    "drops samples silently": (pack_drops_the_rest, "silently"),
+    "RuntimeError instead of ValueError": (pack_view_error, "expected a ValueError"),
+}
+
+
+# ------------------------------------------------------------- task 3: minibatch std
+def minibatch_stddev(h):
+    std = torch.sqrt(h.var(dim=0, unbiased=False) + 1e-8)             # (F,)
+    return torch.cat([h, std.mean().expand(h.shape[0], 1)], dim=1)
+
+
+def minibatch_stddev_manual(h):
+    centred = h - h.mean(dim=0, keepdim=True)
+    std = (centred.pow(2).mean(dim=0) + 1e-8).sqrt()
+    return torch.cat([h, std.mean() * torch.ones_like(h[:, :1])], dim=1)
+
+
+def minibatch_stddev_ganlib(h):
+    from ganlib.remedies import minibatch_stddev as reference
+
+    return reference(h)
+
+
+def mbsd(h, dim=0, unbiased=False, eps=1e-8, eps_inside=True, reduce=True, detach=False,
+         first=False, cat_dim=1):
+    var = h.var(dim=dim, unbiased=unbiased, keepdim=True)
+    std = (var + eps).sqrt() if eps_inside else var.sqrt() + eps
+    if detach:
+        std = std.detach()
+    if cat_dim == 0:
+        return torch.cat([h, std.reshape(1, -1)], dim=0)
+    if dim == 1:
+        stat = std                                                    # (N, 1)
+    elif reduce:
+        stat = std.mean().expand(h.shape[0], 1)
+    else:
+        stat = std.expand(h.shape[0], -1)                             # (N, F)
+    return torch.cat([stat, h] if first else [h, stat], dim=1)
+
+
+MBSD_BUGS = {
+    "std over each sample's features (dim=1)": (lambda h: mbsd(h, dim=1), "dim=1"),
+    "unbiased std": (lambda h: mbsd(h, unbiased=True), "Bessel"),
+    "all F stds appended": (lambda h: mbsd(h, reduce=False), "instead of their mean"),
+    "ε outside the square root": (lambda h: mbsd(h, eps_inside=False), "after the square root"),
+    "no ε": (lambda h: mbsd(h, eps=0.0), "sqrt(1e-8)"),
+    "detached statistic": (lambda h: mbsd(h, detach=True), "no gradient"),
+    "statistic first": (lambda h: mbsd(h, first=True), "first column"),
+    "appended as a sample": (lambda h: mbsd(h, cat_dim=0), "extra sample"),
+    "computed with .item()": (
+        lambda h: torch.cat([h, torch.full((h.shape[0], 1), mbsd(h)[0, -1].item(),
+                                           dtype=h.dtype)], dim=1), "no gradient"),
+}
+
+
+# ------------------------------------------------------------------------------ tests
+CASES = {
+    "mode_coverage": (ch04.check_mode_coverage,
+                      [mode_coverage, mode_coverage_manual, mode_coverage_via_ganlib],
+                      COVERAGE_BUGS),
+    "pack": (ch04.check_pack, [pack, pack_by_slices], PACK_BUGS),
+    "minibatch_stddev": (ch04.check_minibatch_stddev,
+                         [minibatch_stddev, minibatch_stddev_manual, minibatch_stddev_ganlib],
+                         MBSD_BUGS),
+}
+
+PASSING = [(name, i) for name, (_, fns, _) in CASES.items() for i in range(len(fns))]
+FAILING = [(name, bug) for name, (_, _, bugs) in CASES.items() for bug in bugs]
+
+
+@pytest.mark.parametrize("name, i", PASSING)
+def test_check_passes_on_a_solution(name, i, capsys):
+    check_fn, solutions, _ = CASES[name]
+    result = check_fn(solutions[i])
+    assert result, result.message
+    out = capsys.readouterr().out
+    assert out.startswith(f"✅ {name}: correct") and out.count("\n") == 1
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_check_fails_on_the_untouched_stub(name, capsys):
+    result = CASES[name][0](stub)
+    assert not result
+    assert "not implemented yet" in result.message
+    assert capsys.readouterr().out.startswith(f"❌ {name}: not implemented yet")
+
+
+@pytest.mark.parametrize("name, bug", FAILING)
+def test_check_fails_on_a_real_mistake_and_names_it(name, bug):
+    check_fn, _, bugs = CASES[name]
+    fn, words = bugs[bug]
+    result = check_fn(fn, print_result=False)
+    assert not result, f"{bug} passed"
+    assert result.message.startswith(f"❌ {name}:")
+    assert "hint:" in result.message or "raised" in result.message, result.message
+    assert words in result.message, result.message
+
+
+def test_every_coverage_bug_differs_from_the_answer_on_some_case():
+    """The cases are built so that no catalogued mistake agrees with the right answer."""
+    for bug, (fn, _) in COVERAGE_BUGS.items():
+        differs = False
+        for samples, centers, std in ch04.coverage_cases().values():
+            got, want = fn(samples.float(), centers.float(), std), mode_coverage(
+                samples.float(), centers.float(), std)
+            if not isinstance(got, tuple) or any(
+                    not (a == b or abs(a - b) < 1e-6) for a, b in zip(got, want, strict=True)):
+                differs = True
+        assert differs, bug
+
+
+def test_boundary_case_is_exactly_three_sigma():
+    samples, centers, std = ch04.coverage_cases()["boundary"]
+    d = torch.cdist(samples.float(), centers.float()).min(1).values / std
+    assert (d == 3.0).sum() == 3 and (d < 3).sum() == 3
+
+
+def test_checks_leave_the_global_random_state_alone():
+    torch.manual_seed(7)
+    expected = torch.rand(3)
+    torch.manual_seed(7)
+    for check_fn, solutions, _ in CASES.values():
+        check_fn(solutions[0], print_result=False)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_a_check_never_raises_on_garbage():
+    for check_fn, _, _ in CASES.values():
+        for garbage in (lambda *a: None, lambda *a: "x", lambda *a: 1 / 0):
+            result = check_fn(garbage, print_result=False)
+            assert not result and result.message.startswith("❌")
+
+
+# -------------------------------------------------------------- the solution notebook
+def _notebook_functions(stubbed: bool) -> dict:
+    cells = json.loads(SOLUTION_NOTEBOOK.read_text(encoding="utf-8"))["cells"]
+    import torch.nn.functional as F  # noqa: N812
+
+    namespace: dict = {"torch": torch, "F": F, "math": math, "Tensor": torch.Tensor}
+    tasks = ["".join(c["source"]) for c in cells
+             if c["cell_type"] == "code" and "### BEGIN SOLUTION" in "".join(c["source"])]
+    assert len(tasks) == len(CASES)
+    for source in tasks:
+        if stubbed:
+            lines, inside = [], False
+            for line in source.split("\n"):
+                if line.strip() == "### BEGIN SOLUTION":
+                    inside = True
+                    indent = line[: len(line) - len(line.lstrip())]
+                    lines.append(indent + 'raise NotImplementedError("replace this line")')
+                elif line.strip() == "### END SOLUTION":
+                    inside = False
+                elif not inside:
+                    lines.append(line)
+            source = "\n".join(lines)
+        exec(compile(source, str(SOLUTION_NOTEBOOK), "exec"), namespace)
+    return namespace
+
+
+@pytest.mark.skipif(not SOLUTION_NOTEBOOK.exists(), reason="no solution notebook yet")
+@pytest.mark.parametrize("name", CASES)
+def test_the_notebook_solution_passes_and_its_stub_fails(name):
+    check_fn = CASES[name][0]
+    assert check_fn(_notebook_functions(stubbed=False)[name], print_result=False)
+    result = check_fn(_notebook_functions(stubbed=True)[name], print_result=False)
+    assert not result and "not implemented yet" in result.message
