@@ -1,0 +1,92 @@
+"""Smoke tests of the benchmark scripts in bench/ (the benchmarks themselves never run in CI).
+
+Each script must start and finish on its ``--tiny`` settings; the speed benchmark's
+reference loop must train the same networks with the same algorithm as ganlib's Trainer.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench"
+
+
+def _run(script: str, tmp_path: Path, *extra: str) -> dict:
+    out = tmp_path / f"{script}.json"
+    env = {**os.environ, "GANLIB_OFFLINE": "1", "MPLBACKEND": "Agg"}
+    res = subprocess.run(
+        [sys.executable, str(BENCH / script), "--tiny", "--threads", "1", "--json", str(out),
+         *extra],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "| " in res.stdout  # the markdown table was printed
+    return json.loads(out.read_text())
+
+
+@pytest.fixture(scope="module")
+def speed():
+    sys.path.insert(0, str(BENCH))
+    try:
+        spec = importlib.util.spec_from_file_location("bench_speed", BENCH / "speed.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        sys.path.remove(str(BENCH))
+
+
+def test_speed_script_runs_on_tiny_settings(tmp_path):
+    out = _run("speed.py", tmp_path)
+    (res,) = out["results"]
+    assert res["size"] == 28 and res["batch_size"] == 8
+    for key in ("reference_ips", "ganlib_ips", "ratio"):
+        assert res[key]["n"] == 2 and res[key]["median"] > 0
+    assert set(res["memory"]) == {"reference", "ganlib"}
+    assert out["machine"]["torch"] == torch.__version__
+
+
+def test_time_to_quality_script_runs_on_tiny_settings(tmp_path):
+    out = _run("time_to_quality.py", tmp_path)
+    tasks = {r["task"] for r in out["runs"]}
+    assert {"ring", "grid"} <= tasks
+    for run in out["runs"]:
+        assert run["steps_run"] == 4 and len(run["trajectory"]) == 2
+    if "mnist" in tasks:
+        assert 0 < out["real_floor"]["confidence"] <= 1
+
+
+@pytest.mark.parametrize("size", [28, 32, 64])
+def test_reference_nets_are_ganlibs_with_a_sigmoid(speed, size):
+    G, D, refG, refD = speed.make_models(size, 3 if size == 64 else 1, 8, seed=0)
+    images = torch.rand(8, 3 if size == 64 else 1, size, size) * 2 - 1
+    assert speed.check_equivalent(G, D, refG, refD, images) < 1e-6
+    assert isinstance(refD.main[-1], torch.nn.Sigmoid)
+
+
+def test_one_step_of_each_loop_makes_the_same_update(speed):
+    """Same batch, same noise: the canonical loop and the Trainer reach the same weights."""
+    size, bs = 28, 16
+    images = torch.rand(bs, 1, size, size) * 2 - 1
+    G, D, refG, refD = speed.make_models(size, 1, 8, seed=0)
+    ours = speed.GanlibLoop(G, D, images, bs, torch.device("cpu"))
+    ref = speed.ReferenceLoop(refG, refD, images, bs, torch.device("cpu"), workers=0)
+    ref._iter = iter([(images,)])  # the whole data set is the one batch
+    torch.manual_seed(ours.trainer.seed + 1)  # the Trainer's noise generator's seed
+    ref.run(1)
+    ours.run(1)  # its batch is a permutation of the same images: same losses
+    for mine, theirs in ((G, refG), (D, refD)):
+        a = torch.cat([p.detach().flatten() for p in mine.parameters()])
+        b = torch.cat([p.detach().flatten() for p in theirs.parameters()])
+        # Adam's first step moves every weight by about lr = 2e-4: a wrong sign or a
+        # missed update would show as a difference of that size.
+        assert float((a - b).abs().max()) < 2e-5
