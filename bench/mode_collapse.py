@@ -141,6 +141,27 @@ def markdown(results: list[dict], methods: list[str], datasets: list[str], args,
     ]
     for method, cells in PACGAN_TABLE_1.items():
         lines.append("| " + " | ".join((method, *cells)) + " |")
+    lines += [
+        "",
+        "## How the course's runs differ from PacGAN's",
+        "",
+        "Same data, batch size (100 samples, or 100 packs), evaluation (2,500 samples, 3σ, "
+        "KL of the HQ histogram) and metric code for every row. Different, so that a run "
+        "takes seconds to minutes on one CPU core:",
+        "",
+        "- **training length:** 3,000 generator steps (PacGAN: 400 epochs of 100,000 points, "
+        "400,000 steps);",
+        "- **networks:** G 4×128 ReLU from 2-d noise, without batch norm except in "
+        "\"GAN, G with BN\" (PacGAN: 4×400 ReLU + batch norm); D 3×128 LeakyReLU 0.2 "
+        "(PacGAN: 3×200 maxout with 5 pieces); WGAN-GP 3×256 for both;",
+        "- **optimiser:** Adam 1e-3, β = (0.5, 0.999), decayed linearly to 0 (PacGAN: Adam "
+        "1e-4, β1 = 0.8, constant); WGAN-GP: Adam 5e-4, β = (0.5, 0.9), 5 critic steps, "
+        "λ = 0.1;",
+        "- **seeds:** 5 (PacGAN: 10 runs); cells are mean ± standard error, as in PacGAN;",
+        "- **controls PacGAN does not have:** \"GAN, batch 400\" sees as many samples per "
+        "step as PacGAN4 without packing them; \"GAN, G with BN\" is the plain GAN with "
+        "PacGAN's batch norm in the generator.",
+    ]
     lines += ["", "## Settings of each method", "",
               "| method | loss | D input | n_critic | λ (GP) | Adam lr, betas | batch | steps "
               "| lr decay | G | D |",
@@ -204,6 +225,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="Markdown file to write (default bench/mode_collapse.md)")
     parser.add_argument("--json", type=Path, default=None,
                         help="also write every run's numbers to this JSON file")
+    parser.add_argument("--resume", type=Path, default=None,
+                        help="a --json file of an earlier, interrupted run with the same "
+                             "settings: its runs are kept, only the missing ones are trained")
     parser.add_argument("--tiny", action="store_true",
                         help="a smoke run: 1 seed, 4 steps, to --out (give a scratch path)")
     args = parser.parse_args(argv)
@@ -217,7 +241,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ganlib.remedies import run_toy_benchmark
+    from ganlib.remedies import TOY_METHODS, run_toy_benchmark
 
     args = parse_args(argv)
     changes = {"steps": args.steps} if args.steps else {}
@@ -226,24 +250,45 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{total} runs ({', '.join(args.methods)} × {', '.join(args.datasets)} × "
           f"{len(seeds)} seeds), {args.workers} at a time, one CPU thread each", flush=True)
 
+    done: list[dict] = []
+    if args.resume is not None and args.resume.exists():
+        steps = {m: args.steps or TOY_METHODS[m].steps for m in args.methods}
+        done = [r for r in json.loads(args.resume.read_text(encoding="utf-8"))["runs"]
+                if r["method"] in args.methods and r["dataset"] in args.datasets
+                and r["seed"] in seeds and r["steps"] == steps[r["method"]]]
+        print(f"resuming: {len(done)} runs read from {args.resume}", flush=True)
+        first = json.loads(args.resume.read_text(encoding="utf-8"))["command"]
+        if first != args.command:
+            args.command = f"{first}`, resumed with `{args.command}"
+    results = list(done)
+
+    def save(wall: float) -> None:
+        if args.json is not None:
+            plain = [{k: v for k, v in r.items() if k != "samples"} for r in results]
+            args.json.write_text(json.dumps({"command": args.command, "machine": machine(),
+                                             "wall_seconds": wall, "runs": plain}, indent=1),
+                                 encoding="utf-8")
+
     def progress(i: int, n: int, r: dict) -> None:
-        print(f"[{i:>3}/{n}] {r['method']:<10} {r['dataset']:<4} seed {r['seed']}: "
+        results.append(r)
+        save(time.perf_counter() - start + earlier)
+        print(f"[{i:>3}/{n}] {r['method']:<14} {r['dataset']:<4} seed {r['seed']}: "
               f"{r['captured']:>2}/{r['n_modes']} modes, {100 * r['high_quality']:5.1f}% HQ, "
               f"reverse KL {r['reverse_kl']:.3f}  ({r['seconds']:.0f} s, CPU "
               f"{r['cpu_seconds']:.0f} s)", flush=True)
 
+    earlier = 0.0
+    if done and args.resume is not None:
+        earlier = float(json.loads(args.resume.read_text(encoding="utf-8"))["wall_seconds"])
     start = time.perf_counter()
-    results = run_toy_benchmark(args.methods, args.datasets, seeds, workers=args.workers,
-                                on_result=progress, **changes)
-    wall = time.perf_counter() - start
+    run_toy_benchmark(args.methods, args.datasets, seeds, workers=args.workers,
+                      on_result=progress, skip={(r["method"], r["dataset"], r["seed"])
+                                                for r in done}, **changes)
+    wall = time.perf_counter() - start + earlier
+    save(wall)
     text = markdown(results, args.methods, args.datasets, args, wall)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")
-    if args.json is not None:
-        plain = [{k: v for k, v in r.items() if k != "samples"} for r in results]
-        args.json.write_text(json.dumps({"command": args.command, "machine": machine(),
-                                         "wall_seconds": wall, "runs": plain}, indent=1),
-                             encoding="utf-8")
     print()
     print(text.split("## PacGAN's Table 1")[0].split("## The course's runs (CPU)")[1].strip())
     print(f"\nwrote {args.out} ({wall / 60:.1f} min)")

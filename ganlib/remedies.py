@@ -20,7 +20,7 @@ with a per-sample gradient penalty (WGAN-GP), which assumes one output per sampl
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -191,7 +191,7 @@ class ToyGANSettings:
     lr_decay: bool = True
     latent_dim: int = 2
     g_hidden: tuple[int, ...] = (128, 128, 128, 128)
-    g_batch_norm: bool = True
+    g_batch_norm: bool = False
     d_hidden: tuple[int, ...] = (128, 128, 128)
 
     def replace(self, **changes: Any) -> ToyGANSettings:
@@ -206,15 +206,18 @@ TOY_METHODS: dict[str, ToyGANSettings] = {
     "PacGAN3": ToyGANSettings(pack=3, batch_size=300),
     "PacGAN4": ToyGANSettings(pack=4, batch_size=400),
     "GAN, batch 400": ToyGANSettings(batch_size=400),
+    "GAN, G with BN": ToyGANSettings(g_batch_norm=True),
     "WGAN-GP": ToyGANSettings(loss="wasserstein", n_critic=5, gp_weight=0.1, lr=5e-4,
-                              betas=(0.5, 0.9), g_batch_norm=False,
-                              g_hidden=(256, 256, 256), d_hidden=(256, 256, 256)),
+                              betas=(0.5, 0.9), g_hidden=(256, 256, 256),
+                              d_hidden=(256, 256, 256)),
 }
 """The methods of the benchmark (``bench/mode_collapse.py``) and of chapter 4, by name.
 
 PacGAN2/3/4 draw ``100 · pack`` samples per batch, so that their discriminator sees 100 packs
 of each kind, as in PacGAN; ``"GAN, batch 400"`` is the control that sees as many samples per
-step as PacGAN4 without packing them.
+step as PacGAN4 without packing them. The generators have no batch norm, except in
+``"GAN, G with BN"`` (PacGAN's generator has it): batch norm standardises each batch of
+hidden units, which by itself keeps a short run's samples apart (chapter 4, section 1).
 """
 
 
@@ -358,6 +361,7 @@ def run_toy_benchmark(
     seeds: Sequence[int] = (0, 1),
     workers: int = 1,
     on_result: Callable[[int, int, dict[str, Any]], None] | None = None,
+    skip: Container[tuple[str, str, int]] = (),
     **changes: Any,
 ) -> list[dict[str, Any]]:
     """Every (method, dataset, seed) of :func:`run_toy_method`, ``workers`` at a time.
@@ -365,8 +369,9 @@ def run_toy_benchmark(
     With ``workers > 1`` the runs go to separate processes with one CPU thread each;
     with ``workers=1`` they run here, with torch's current number of threads. Every run
     is seeded: after ``torch.set_num_threads(1)`` the numbers do not depend on
-    ``workers``. ``on_result(i, total, result)`` is called as each run finishes. Returns
-    the results sorted by method, dataset and seed.
+    ``workers``. ``on_result(i, total, result)`` is called as each run finishes. Runs
+    whose ``(method, dataset, seed)`` is in ``skip`` are left out (e.g. done already).
+    Returns the results sorted by method, dataset and seed.
     """
     for m in methods:
         if m not in TOY_METHODS:
@@ -377,7 +382,8 @@ def run_toy_benchmark(
         raise ValueError(f"workers must be a positive int, got {workers!r}")
     # Slow methods first, so that the end is not one long run on one core.
     order = sorted(methods, key=lambda m: -TOY_METHODS[m].n_critic)
-    jobs = [(m, d, s, changes) for m in order for d in datasets for s in seeds]
+    jobs = [(m, d, s, changes) for m in order for d in datasets for s in seeds
+            if (m, d, s) not in skip]
     results: list[dict[str, Any]] = []
 
     def collect(result: dict[str, Any]) -> None:

@@ -294,3 +294,16 @@ def test_the_benchmark_script_writes_its_table(tmp_path):
     assert "--tiny" in text and "Machine:" in text
     runs = json.loads(js.read_text())["runs"]
     assert len(runs) == 4 and {r["steps"] for r in runs} == {4}
+    # --resume keeps the runs already done and trains only the missing ones.
+    out2, js2 = tmp_path / "table2.md", tmp_path / "runs2.json"
+    res = subprocess.run(
+        [sys.executable, str(root / "bench" / "mode_collapse.py"), "--tiny", "--methods", "GAN",
+         "PacGAN2", "PacGAN3", "--out", str(out2), "--json", str(js2), "--workers", "1",
+         "--resume", str(js)],
+        cwd=root, env={**os.environ, "GANLIB_OFFLINE": "1"}, capture_output=True, text=True,
+        timeout=600, check=False)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "resuming: 4 runs" in res.stdout and "[  2/2] PacGAN3" in res.stdout
+    runs2 = json.loads(js2.read_text())["runs"]
+    assert len(runs2) == 6 and runs2[:4] == runs
+    assert "resumed with" in out2.read_text()
