@@ -1,0 +1,560 @@
+"""Checks for the exercises of chapter 5, the Wasserstein GAN and WGAN-GP.
+
+Each check calls the learner's function (or builds the learner's critic) on inputs drawn
+from its own seeded generators — the global random state is saved and restored — and prints
+one line: ``✅ <name>: correct — …`` or ``❌ <name>: <what is wrong> — hint: <hint>``.
+
+=================================  =====================================================
+check                              what the learner wrote
+=================================  =====================================================
+:func:`check_critic_loss`          ``critic_loss(real_scores, fake_scores)``: E f(G(z)) − E f(x)
+:func:`check_generator_loss`       ``generator_loss(fake_scores)``: −E f(G(z))
+:func:`check_clip_weights`         ``clip_weights(critic, c)``: WGAN's weight clipping, in place
+:func:`check_gradient_penalty`     ``gradient_penalty(critic, real, fake)``: E (‖∇f(x̂)‖₂ − 1)²
+:func:`check_critic`               ``build_critic(width)``: a 28-px WGAN-GP critic
+:func:`check_mode_coverage`        ``mode_coverage(samples, centers, std)``: modes, % HQ, KL
+=================================  =====================================================
+
+Each catches mistakes seen in widely used WGAN code: a sign error in the critic's loss, a
+sigmoid or a cross-entropy left over from the GAN losses, clipping the gradients instead of
+the weights, α drawn from a normal distribution (or once per batch, or per pixel), the
+gradient norm taken over the wrong dimension of an image gradient, the gradient of the batch
+*mean* (each sample's gradient divided by N), a missing ``create_graph=True`` (the penalty then
+has no gradient with respect to the critic's weights), ``backward()`` inside the penalty,
+batch norm in the critic, and the usual slips of the mode-coverage metric.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..metrics import mode_stats
+from . import check, fail
+
+__all__ = [
+    "check_critic_loss",
+    "check_generator_loss",
+    "check_clip_weights",
+    "check_gradient_penalty",
+    "check_critic",
+    "check_mode_coverage",
+]
+
+_SEED = 505
+
+
+def _rng(offset: int = 0) -> torch.Generator:
+    return torch.Generator().manual_seed(_SEED + offset)
+
+
+def _close(a: float, b: float, tol: float = 1e-4) -> bool:
+    return math.isfinite(a) and abs(a - b) <= tol * max(1.0, abs(b))
+
+
+def _scalar_tensor(out: object, what: str) -> Tensor:
+    """The learner's output as a scalar tensor (autograd needs a tensor, not a float)."""
+    if not isinstance(out, Tensor):
+        fail(f"your {what} is a {type(out).__name__}, expected a scalar tensor",
+             "return a torch tensor (no .item()), so that autograd can differentiate it")
+    if out.numel() != 1:
+        fail(f"your {what} has shape {tuple(out.shape)}, expected a scalar",
+             "average over the batch with .mean()")
+    return out.reshape(())
+
+
+def _first_match(known: Sequence[tuple[float, str, str]], got: float) -> None:
+    """Fail with the first known mistake whose value equals ``got``."""
+    for value, problem, hint in known:
+        if _close(got, value):
+            fail(problem, hint)
+
+
+# ------------------------------------------------------------------------ task 1: losses
+def _critic_loss(real: Tensor, fake: Tensor) -> Tensor:
+    return fake.mean() - real.mean()
+
+
+@check("critic_loss")
+def check_critic_loss(critic_loss: Callable[[Tensor, Tensor], Tensor]) -> str:
+    """Check ``critic_loss(real_scores (N,), fake_scores (M,))`` → E f(G(z)) − E f(x).
+
+    The critic *minimises* this loss, i.e. maximises the Wasserstein estimate
+    E f(x) − E f(G(z)). Scores are the critic's raw outputs; N and M may differ.
+    """
+    g = _rng()
+    real = (2.0 * torch.randn(7, generator=g) + 1.5).double().requires_grad_(True)
+    fake = (2.0 * torch.randn(5, generator=g) - 0.5).double().requires_grad_(True)
+    r, f = real.detach().clone(), fake.detach().clone()
+    out = _scalar_tensor(critic_loss(real, fake), "critic loss")
+    got = float(out.detach())
+    expected = float(_critic_loss(r, f))
+    if not _close(got, expected):
+        _first_match([
+            (-expected, "your critic loss has the wrong sign: it is E f(x) − E f(G(z)); "
+             "minimising it makes the critic score the fakes *higher* than the real samples",
+             "the critic minimises E f(G(z)) − E f(x) (fake mean minus real mean)"),
+            (float(F.softplus(-r).mean() + F.softplus(f).mean()),
+             "you wrote the GAN discriminator's cross-entropy; the critic's scores are not "
+             "logits of a probability",
+             "no sigmoid, no log: fake_scores.mean() − real_scores.mean()"),
+            (float(torch.sigmoid(f).mean() - torch.sigmoid(r).mean()),
+             "you squashed the scores with a sigmoid; the critic's output is an unbounded score",
+             "use the raw scores: fake_scores.mean() − real_scores.mean()"),
+            (float(f.sum() - r.sum()), "you summed over the samples instead of averaging",
+             "both terms are expectations: use .mean()"),
+            (float(torch.cat([f, -r]).mean()), "you averaged all N + M terms together; with "
+             "N ≠ M that weights the two expectations wrongly",
+             "two separate means: fake_scores.mean() − real_scores.mean()"),
+            (abs(expected), "your loss is |E f(G(z)) − E f(x)|; the absolute value hides which "
+             "side is ahead and stops the critic at 0", "drop the abs()"),
+        ], got)
+        fail(f"your critic loss is {got:.4f} for 7 real and 5 fake scores, expected "
+             f"{expected:.4f}", "fake_scores.mean() − real_scores.mean()")
+    if not out.requires_grad:
+        fail("your critic loss has no gradient with respect to the scores",
+             "stay in torch: no .item(), .detach() or NumPy inside the loss")
+    g_real, g_fake = torch.autograd.grad(out, (real, fake), allow_unused=True)
+    if g_real is None or g_fake is None or not (
+        torch.allclose(g_real, torch.full_like(r, -1 / 7))
+        and torch.allclose(g_fake, torch.full_like(f, 1 / 5))
+    ):
+        fail("your critic loss has the right value but not the right gradient",
+             "build it from both score tensors with differentiable torch operations")
+    return "E f(G(z)) − E f(x): value and gradient match for batches of different sizes"
+
+
+@check("generator_loss")
+def check_generator_loss(generator_loss: Callable[[Tensor], Tensor]) -> str:
+    """Check ``generator_loss(fake_scores (N,))`` → −E f(G(z)), to minimise."""
+    g = _rng(1)
+    fake = (2.0 * torch.randn(6, generator=g) + 0.7).double().requires_grad_(True)
+    f = fake.detach().clone()
+    out = _scalar_tensor(generator_loss(fake), "generator loss")
+    got = float(out.detach())
+    expected = float(-f.mean())
+    if not _close(got, expected):
+        _first_match([
+            (-expected, "your generator loss has the wrong sign: minimising E f(G(z)) makes "
+             "the critic score the fakes *lower*", "the generator minimises −E f(G(z))"),
+            (float(F.softplus(-f).mean()), "you wrote the non-saturating GAN loss "
+             "−E log σ(f(G(z))); the critic's scores are not logits of a probability",
+             "no sigmoid, no log: −fake_scores.mean()"),
+            (float(-torch.sigmoid(f).mean()), "you squashed the scores with a sigmoid",
+             "use the raw scores: −fake_scores.mean()"),
+            (float(-f.sum()), "you summed over the samples instead of averaging", "use .mean()"),
+        ], got)
+        fail(f"your generator loss is {got:.4f} for 6 scores, expected {expected:.4f}",
+             "−fake_scores.mean()")
+    if not out.requires_grad:
+        fail("your generator loss has no gradient with respect to the scores",
+             "stay in torch: no .item(), .detach() or NumPy inside the loss")
+    (grad,) = torch.autograd.grad(out, fake)
+    if not torch.allclose(grad, torch.full_like(f, -1 / 6)):
+        fail("your generator loss has the right value but not the right gradient",
+             "−fake_scores.mean()")
+    return "−E f(G(z)): value and gradient match"
+
+
+# ---------------------------------------------------------------- task 2: weight clipping
+def _clip_critic() -> nn.Module:
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(_SEED + 2)
+        critic = nn.Sequential(nn.Linear(2, 16), nn.LeakyReLU(0.2), nn.Linear(16, 16),
+                               nn.LeakyReLU(0.2), nn.Linear(16, 1))
+    g = _rng(2)
+    with torch.no_grad():
+        for p in critic.parameters():
+            p.copy_(0.1 * torch.randn(p.shape, generator=g))  # many beyond ±0.05, many inside
+            p.grad = 0.3 * torch.randn(p.shape, generator=g)  # gradients a step left behind
+    return critic
+
+
+@check("clip_weights")
+def check_clip_weights(clip_weights: Callable[[nn.Module, float], object]) -> str:
+    """Check ``clip_weights(critic, c)``: clamp every parameter of ``critic`` to [−c, c], in place.
+
+    WGAN (Arjovsky et al. 2017) clips all the critic's parameters (weights and biases) after
+    each of its updates; the gradients are left alone.
+    """
+    c = 0.05
+    critic = _clip_critic()
+    params = list(critic.parameters())
+    before = [p.detach().clone() for p in params]
+    grads = [p.grad.clone() for p in params]
+    names = [n for n, _ in critic.named_parameters()]
+    returned = clip_weights(critic, c)
+    now = list(critic.parameters())
+    if len(now) != len(params) or any(p is not q for p, q in zip(now, params, strict=True)):
+        fail("your function replaced the critic's parameters with new tensors; an optimizer "
+             "built earlier still holds the old ones and would go on updating those",
+             "change the values in place: with torch.no_grad(): p.clamp_(-c, c)")
+    after = [p.detach() for p in params]
+    grads_after = [p.grad for p in params]
+    changed_grads = any(ga is None or not torch.equal(ga, g0)
+                        for ga, g0 in zip(grads_after, grads, strict=True))
+    moved = any(not torch.equal(a, b) for a, b in zip(after, before, strict=True))
+    if not moved:
+        if changed_grads:
+            fail("you clipped the gradients, not the weights: the weights still reach "
+                 f"{max(float(b.abs().max()) for b in before):.2f} > c = {c}",
+                 "WGAN clamps the parameters themselves after optimizer.step(): "
+                 "p.clamp_(-c, c) — not clip_grad_value_ or p.grad.clamp_")
+        if isinstance(returned, nn.Module) and returned is not critic:
+            fail("your function returned a clipped copy and left the critic itself unclipped",
+                 "clip in place, so that the critic the optimizer trains is the one clipped")
+        fail("the critic's parameters did not change: nothing was clipped",
+             "p = p.clamp(-c, c) only rebinds the name p; use the in-place p.clamp_(-c, c) "
+             "(inside torch.no_grad())")
+    if changed_grads:
+        fail("your function changed the gradients too; clipping concerns the weights only",
+             "leave p.grad alone: clamp p itself")
+    for name, a, b in zip(names, after, before, strict=True):
+        want = b.clamp(-c, c)
+        if torch.equal(a, want):
+            continue
+        if torch.equal(a, b):
+            kind = "bias" if name.endswith("bias") else "weight"
+            fail(f"{name} was not clipped (values up to {float(b.abs().max()):.2f} > c = {c})",
+                 f"WGAN clips every parameter, the {kind}s too: loop over "
+                 "critic.parameters()")
+        if float(a.abs().max()) <= c + 1e-7 and not torch.allclose(a, want):
+            fail(f"{name} lies within [−c, c] but its values inside the range changed too: "
+                 "you rescaled it instead of clamping it",
+                 "clamp: values inside [−c, c] stay as they are, values beyond become ±c")
+        fail(f"{name} is not clamped to [−{c}, {c}]: largest |value| "
+             f"{float(a.abs().max()):.3f}", "p.clamp_(-c, c)")
+    return f"every parameter clamped to [−{c}, {c}] in place, gradients untouched"
+
+
+# -------------------------------------------------------------- task 3: gradient penalty
+class _Recorder(nn.Module):
+    """Wraps a critic and keeps every input it is called on that requires a gradient."""
+
+    def __init__(self, critic: nn.Module) -> None:
+        super().__init__()
+        self.critic = critic
+        self.inputs: list[Tensor] = []
+
+    def forward(self, x: Tensor) -> Tensor:
+        if isinstance(x, Tensor) and x.requires_grad:
+            self.inputs.append(x)
+        return self.critic(x)
+
+
+class _Quadratic(nn.Module):
+    """f(x) = ½‖x‖², so ∇f(x̂) = x̂ and, with real = 1 and fake = 0, x̂ reveals α itself."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(()))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return 0.5 * self.scale * x.reshape(x.shape[0], -1).square().sum(1)
+
+
+class _ImageCritic(nn.Module):
+    """A small smooth critic on (N, 3, 4, 4) images whose gradient norms spread around 1."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(_SEED + 3)
+            self.conv = nn.Conv2d(3, 4, 3, padding=1)
+            self.out = nn.Linear(4 * 4 * 4, 1)
+        with torch.no_grad():
+            self.conv.weight.mul_(1.5)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.out(torch.tanh(self.conv(x)).flatten(1)).squeeze(1)
+
+
+def _find_interpolates(rec: _Recorder, n: int) -> Tensor:
+    shaped = [x for x in rec.inputs if x.shape[0] == n]
+    if not shaped:
+        fail("the critic was never called on a batch that requires a gradient, so the "
+             "gradient at the interpolates cannot be taken",
+             "x_hat = (alpha * real + (1 - alpha) * fake).requires_grad_(True), then "
+             "critic(x_hat)")
+    return shaped[-1].detach()
+
+
+def _penalty_terms(critic: nn.Module, x_hat: Tensor, create_graph: bool = True
+                   ) -> tuple[Tensor, Tensor, Tensor]:
+    """(per-sample flattened gradient norms, the gradient, the outputs) at ``x_hat``."""
+    x = x_hat.detach().clone().requires_grad_(True)
+    out = critic(x)
+    (grad,) = torch.autograd.grad(out.sum(), x, create_graph=create_graph)
+    return grad.reshape(len(x), -1).norm(2, dim=1), grad, out
+
+
+def _check_alpha(gradient_penalty: Callable[..., Tensor]) -> None:
+    """α: one per sample, uniform on [0, 1], fresh for every sample."""
+    n, shape = 4096, (3, 2, 2)
+    real, fake = torch.ones(n, *shape), torch.zeros(n, *shape)
+    rec = _Recorder(_Quadratic())
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(_SEED + 4)
+        gradient_penalty(rec, real, fake)
+    x_hat = _find_interpolates(rec, n).reshape(n, -1).double()
+    alpha = x_hat[:, 0]
+    if float((x_hat.max(1).values - x_hat.min(1).values).max()) > 1e-6:
+        fail("α differs between the pixels of one sample: you drew one α per number, e.g. "
+             "torch.rand_like(real)", "one α per sample, broadcast over the rest: "
+             "torch.rand(N, 1, 1, 1) for images (shape (N,) + (1,) * (real.ndim - 1))")
+    if float(alpha.std()) < 1e-6:
+        fail(f"every sample got the same α = {float(alpha[0]):.3f}: one α for the whole batch",
+             "draw one α per sample: torch.rand(N, 1, ...), not torch.rand(1)")
+    if float(alpha.min()) < -1e-6 or float(alpha.max()) > 1 + 1e-6:
+        fail(f"α takes values from {float(alpha.min()):.2f} to {float(alpha.max()):.2f}: "
+             "x̂ is then not between the real and the fake sample (α drawn from a normal "
+             "distribution?)", "α ~ Uniform[0, 1]: torch.rand, not torch.randn")
+    mean, std = float(alpha.mean()), float(alpha.std())
+    if abs(mean - 0.5) > 0.03 or abs(std - math.sqrt(1 / 12)) > 0.02:
+        fail(f"α has mean {mean:.2f} and standard deviation {std:.2f}; Uniform[0, 1] has "
+             "0.50 and 0.29", "α ~ Uniform[0, 1]: torch.rand")
+
+
+@check("gradient_penalty")
+def check_gradient_penalty(gradient_penalty: Callable[[nn.Module, Tensor, Tensor], Tensor]) -> str:
+    """Check ``gradient_penalty(critic, real, fake)`` → E (‖∇f(x̂)‖₂ − 1)² (without λ).
+
+    ``real`` and ``fake`` have the same shape ``(N, ...)`` (images ``(N, C, H, W)`` here);
+    x̂ = α x + (1 − α) x̃ with one α ~ U[0, 1] per sample; the norm is taken over each
+    sample's flattened gradient; the result must be differentiable with respect to the
+    critic's weights (``create_graph=True``).
+    """
+    _check_alpha(gradient_penalty)
+    # The value, on images, with a critic whose per-sample gradient norms spread around 1.
+    n = 8
+    g = _rng(5)
+    real = torch.randn(n, 3, 4, 4, generator=g)
+    fake = torch.randn(n, 3, 4, 4, generator=g) * 0.5 + 0.3
+    critic = _ImageCritic()
+    rec = _Recorder(critic)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(_SEED + 6)
+        out = _scalar_tensor(gradient_penalty(rec, real.clone(), fake.clone()), "penalty")
+    x_hat = _find_interpolates(rec, n)
+    stray = [nm for nm, p in critic.named_parameters()
+             if p.grad is not None and bool(p.grad.abs().sum() > 0)]
+    norms, grad, _ = _penalty_terms(critic, x_hat)
+    expected = float(((norms.detach() - 1) ** 2).mean())
+    got = float(out.detach())
+    if not _close(got, expected):
+        d1 = grad.detach().norm(2, dim=1)  # (N, H, W): the norm over the channels only
+        nd = norms.detach()
+        _first_match([
+            (float(((d1 - 1) ** 2).mean()),
+             "you took the norm over dim=1 only (the channels) of the image gradient, so each "
+             "pixel got its own norm", "flatten each sample's gradient first: "
+             "grad.reshape(N, -1).norm(2, dim=1)"),
+            (float((grad.detach().norm() - 1) ** 2), "you took one norm over the whole batch's "
+             "gradient instead of one per sample", "grad.reshape(N, -1).norm(2, dim=1)"),
+            (float(((nd / n - 1) ** 2).mean()), "your gradient norms are N times too small: "
+             "you differentiated the *mean* of the critic's outputs, which divides each "
+             "sample's gradient by N", "differentiate critic(x_hat).sum(), or pass "
+             "grad_outputs=torch.ones_like(out)"),
+            (float(((nd**2 - 1) ** 2).mean()), "you used the squared norm ‖∇f‖² in place of "
+             "the norm", "the penalty is (‖∇f(x̂)‖₂ − 1)² with the plain L2 norm"),
+            (float((nd - 1).abs().mean()), "you took |‖∇f‖ − 1| without squaring",
+             "square it: (norm − 1) ** 2"),
+            (float((nd**2).mean()), "you penalised ‖∇f‖² itself; WGAN-GP pushes the norm "
+             "towards 1, not 0", "(norm − 1) ** 2"),
+            (float((F.relu(nd - 1) ** 2).mean()), "you penalised only norms above 1 (the "
+             "one-sided variant); the paper's penalty is two-sided",
+             "(norm − 1) ** 2 for every sample"),
+            (float(((nd - 1) ** 2).sum()), "you summed the penalty over the batch instead of "
+             "averaging", "take .mean() over the samples"),
+            (10 * expected, "your penalty is 10× too large: λ is applied by the caller, "
+             "outside this function", "return E (‖∇f(x̂)‖ − 1)² without λ"),
+        ], got)
+        fail(f"your penalty is {got:.4f}, expected {expected:.4f} at the same interpolates",
+             "mean over samples of (‖gradient of critic at x̂‖₂ − 1)², one norm per sample")
+    if not out.requires_grad:
+        fail("your penalty has no gradient with respect to the critic's weights, so it cannot "
+             "train the critic", "torch.autograd.grad(..., create_graph=True) builds the "
+             "graph of the gradient itself")
+    if stray:
+        fail(f"your function left gradients in the critic's parameters ({stray[0]}, …): "
+             "backward() inside the penalty adds to .grad of every weight",
+             "use torch.autograd.grad(out.sum(), x_hat, create_graph=True), which touches "
+             "no .grad")
+    params = list(critic.parameters())
+    got_grads = torch.autograd.grad(out, params, allow_unused=True)
+    want_grads = torch.autograd.grad(((norms - 1) ** 2).mean(), params, allow_unused=True)
+    for (name, p), a, b in zip(critic.named_parameters(), got_grads, want_grads, strict=True):
+        a = torch.zeros_like(p) if a is None else a
+        b = torch.zeros_like(p) if b is None else b
+        if not torch.allclose(a, b, atol=1e-5, rtol=1e-3):
+            fail(f"your penalty has the right value but the wrong gradient with respect to "
+                 f"{name}", "keep everything between x̂ and the penalty in torch, with "
+                 "create_graph=True")
+    return ("α ~ U[0, 1] per sample, one norm per flattened sample gradient, and the penalty "
+            "is differentiable with respect to the critic's weights")
+
+
+# ----------------------------------------------------------------------- task 4: critic
+_NORM_TYPES = (nn.modules.batchnorm._BatchNorm, nn.SyncBatchNorm)
+
+
+@check("build_critic")
+def check_critic(build_critic: Callable[..., nn.Module], width: int = 16) -> str:
+    """Check ``build_critic(width)``: digits ``(N, 1, 28, 28)`` → scores ``(N,)``, WGAN-GP style.
+
+    No batch norm (it couples the samples of a batch, and the penalty is per sample), no
+    sigmoid (the critic gives a score, not a probability), each sample's score depending on
+    that sample only.
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(_SEED + 7)
+        critic = build_critic(width)
+    if not isinstance(critic, nn.Module):
+        fail(f"build_critic returned a {type(critic).__name__}, expected an nn.Module",
+             "return an nn.Sequential(...) of the layers")
+    bns = [type(m).__name__ for m in critic.modules() if isinstance(m, _NORM_TYPES)]
+    if bns:
+        fail(f"your critic has {bns[0]}: batch norm makes each sample's score depend on the "
+             "rest of the batch, and the per-sample gradient penalty then constrains the "
+             "wrong function", "use layer norm, nn.GroupNorm(1, C), or no normalisation")
+    squash = [type(m).__name__ for m in critic.modules() if isinstance(m, nn.Sigmoid | nn.Tanh)]
+    if squash:
+        fail(f"your critic contains {squash[0]}: a critic's output is an unbounded score, "
+             "not a probability", "end with the last convolution (or linear layer), "
+             "no activation after it")
+    critic.train()
+    x = torch.randn(6, 1, 28, 28, generator=_rng(7)).clamp(-1, 1)
+    out = critic(x)
+    if not isinstance(out, Tensor) or tuple(out.shape) != (6,):
+        shape = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
+        fail(f"a batch of 6 digits (6, 1, 28, 28) gave output {shape}, expected (6,)",
+             "end with .flatten() (or .view(-1)) so the critic returns one score per image")
+    alone = torch.cat([critic(x[i:i + 1]) for i in range(2)])
+    if not torch.allclose(alone, out[:2].detach(), atol=1e-4, rtol=1e-4):
+        fail("a digit's score changes with the other digits in its batch; the gradient "
+             "penalty assumes each score depends on its own sample only",
+             "no normalisation over the batch dimension: layer norm normalises each sample "
+             "over (C, H, W)")
+    x_hat = x.clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
+    penalty = ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+    if not penalty.requires_grad:
+        fail("the gradient penalty cannot be differentiated through your critic",
+             "use differentiable layers only (convolutions, LeakyReLU, GroupNorm)")
+    n_params = sum(p.numel() for p in critic.parameters())
+    return f"(N, 1, 28, 28) → (N,), no batch norm, no sigmoid, {n_params:,} parameters"
+
+
+# -------------------------------------------------------------- task 5: mode coverage
+def _as_numbers(out: object) -> tuple[float, float, float]:
+    if not isinstance(out, tuple | list) or len(out) != 3:
+        fail(f"mode_coverage returned {type(out).__name__}, expected a tuple "
+             "(captured, high_quality, reverse_kl)",
+             "return captured, high_quality, reverse_kl")
+    try:
+        return tuple(float(v) for v in out)  # type: ignore[return-value]
+    except (TypeError, ValueError):
+        fail("mode_coverage must return three numbers (captured, high_quality, reverse_kl)",
+             "convert tensors with .item() or float()")
+    raise AssertionError  # unreachable
+
+
+def _coverage_cases() -> list[tuple[str, Tensor, Tensor, float]]:
+    """(description, samples, centres, std): collapse, even coverage, and a mixed case."""
+    ring = torch.tensor([[math.cos(2 * math.pi * i / 8), math.sin(2 * math.pi * i / 8)]
+                         for i in range(8)])
+    std = 0.05
+    g = _rng(8)
+    collapse = ring[3] + std * torch.randn(500, 2, generator=g)
+    collapse = collapse[(collapse - ring[3]).norm(dim=1) < 2.5 * std]
+    even = ring.repeat(40, 1) + 0.5 * std * torch.randn(320, 2, generator=g)
+    # Mixed: uneven counts on 5 modes, stragglers at 3.5σ of modes 5-7 (not high quality
+    # although each mode is their nearest) and points far from every mode.
+    counts = [60, 30, 10, 5, 1]
+    near = torch.cat([ring[i] + 0.5 * std * torch.randn(k, 2, generator=g)
+                      for i, k in enumerate(counts)])
+    angle = torch.rand(3, generator=g) * 2 * math.pi
+    offset = 3.5 * std * torch.stack([angle.cos(), angle.sin()], 1)
+    stragglers = ring[5:] + offset
+    far = torch.randn(40, 2, generator=g) * 0.2
+    mixed = torch.cat([near, stragglers, far])
+    mixed = mixed[torch.randperm(len(mixed), generator=g)]
+    return [("samples collapsed onto one mode", collapse, ring, std),
+            ("samples spread evenly over 8 modes", even, ring, std),
+            ("uneven samples with stragglers", mixed, ring, std)]
+
+
+@check("mode_coverage")
+def check_mode_coverage(
+    mode_coverage: Callable[[Tensor, Tensor, float], tuple[int, float, float]]
+) -> str:
+    """Check ``mode_coverage(samples (N, 2), centers (K, 2), std)`` → (captured, HQ, KL).
+
+    High quality: distance to the nearest centre below 3 std; captured: modes with at
+    least one high-quality sample; high_quality: a fraction in [0, 1]; reverse_kl:
+    KL(p̂ ‖ uniform) of the high-quality samples' histogram over the K modes.
+    """
+    for what, samples, centers, std in _coverage_cases():
+        ref = mode_stats(samples, centers, std=std)
+        got = _as_numbers(mode_coverage(samples.clone(), centers.clone(), std))
+        want = (ref.captured, ref.high_quality, ref.reverse_kl)
+        k = len(centers)
+        dist = torch.cdist(samples.double(), centers.double())
+        nearest = dist.argmin(1)
+        every = torch.bincount(nearest, minlength=k)
+        p_all = every.double() / every.sum()
+        counts = ref.counts.double()
+        p_hq = counts / counts.sum()
+        if _close(got[1], 100 * want[1]) and want[1] not in (0.0, 1.0) or (
+                want[1] == 1.0 and _close(got[1], 100.0)):
+            fail(f"high_quality is {got[1]:.1f} for {what}: a percentage; expected the "
+                 f"fraction {want[1]:.3f}", "return the fraction in [0, 1] (the figures "
+                 "multiply by 100)")
+        if not _close(got[1], want[1]):
+            sq = float((dist.min(1).values ** 2 / std < 3).double().mean())
+            unscaled = float((dist.min(1).values < 3).double().mean())
+            var = float((dist.min(1).values / std**2 < 3).double().mean())
+            _first_match([
+                (sq, "you compared the squared distance with the threshold",
+                 "high quality: ‖x − c‖ / std < 3, with the distance itself"),
+                (unscaled, "you compared the raw distance with 3; the threshold is 3 standard "
+                 "deviations", "divide the distance by std: ‖x − c‖ / std < 3"),
+                (var, "you divided the distance by the variance std²",
+                 "divide by std: ‖x − c‖ / std < 3"),
+            ], got[1])
+            fail(f"high_quality is {got[1]:.3f} for {what}, expected {want[1]:.3f}",
+                 "the share of samples whose nearest centre is closer than 3 std")
+        if int(got[0]) != want[0]:
+            if int(got[0]) == int((every > 0).sum()):
+                fail(f"you counted {int(got[0])} modes for {what}, expected {want[0]}: a mode "
+                     "is captured only by a *high-quality* sample, not by any sample that is "
+                     "nearest to it", "count the modes among the nearest centres of the "
+                     "high-quality samples only")
+            fail(f"captured is {int(got[0])} for {what}, expected {want[0]}",
+                 "modes that receive at least one high-quality sample")
+        if not _close(got[2], want[2], 1e-3):
+            p = p_hq[p_hq > 0]
+            entropy = float(-(p * p.log()).sum())
+            pa = p_all[p_all > 0]
+            _first_match([
+                (float((pa * (pa * k).log()).sum()), "your KL counts every sample; the "
+                 "histogram is over the high-quality samples only",
+                 "bin only the samples with distance / std < 3"),
+                ((math.log(k) - entropy) / math.log(2), "your KL is in bits (log base 2); "
+                 "the course uses natural logs (total collapse = log 8 ≈ 2.08)",
+                 "torch.log, not torch.log2"),
+                (entropy, "you returned the entropy H(p̂), not KL(p̂ ‖ uniform) = log K − H(p̂)",
+                 "KL(p̂ ‖ uniform) = Σ p̂ log(K p̂)"),
+            ], got[2])
+            if math.isinf(got[2]) or math.isnan(got[2]):
+                fail(f"reverse_kl is {got[2]} for {what}: empty modes must contribute 0 "
+                     "(0 · log 0 = 0), and the direction is KL(p̂ ‖ uniform), not "
+                     "KL(uniform ‖ p̂)", "sum p̂ log(K p̂) over the non-empty modes only")
+            fail(f"reverse_kl is {got[2]:.4f} for {what}, expected {want[2]:.4f}",
+                 "KL(p̂ ‖ uniform) = Σ_k p̂_k log(K p̂_k) over the modes with p̂_k > 0")
+    return "modes captured, share of high-quality samples and reverse KL match ganlib's " \
+        "mode_stats on collapsed, even and uneven samples"

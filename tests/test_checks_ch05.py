@@ -1,0 +1,445 @@
+"""Chapter 5's checks pass on the solutions, fail on the untouched stubs, and fail — naming
+the mistake — on each buggy variant from real WGAN and WGAN-GP code."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+from make_exercises import strip_solutions  # tools/, importable through conftest.py
+from torch import nn
+
+from ganlib import losses
+from ganlib.checks import ch05
+from ganlib.models import DCGANCritic, DCGANDiscriminator
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTION_NOTEBOOK = ROOT / "exercises" / "solutions" / "05_wgan_gp.ipynb"
+
+# Two of the mistakes below make PyTorch warn (which is part of why they are mistakes).
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True"),
+    pytest.mark.filterwarnings("ignore:Converting a tensor with requires_grad=True"),
+]
+
+
+# ------------------------------------------------------------------------------ solutions
+def critic_loss(real_scores, fake_scores):
+    return fake_scores.mean() - real_scores.mean()
+
+
+def generator_loss(fake_scores):
+    return -fake_scores.mean()
+
+
+def clip_weights(critic, c):
+    with torch.no_grad():
+        for p in critic.parameters():
+            p.clamp_(-c, c)
+
+
+def gradient_penalty(critic, real, fake):
+    alpha = torch.rand(real.shape[0], *([1] * (real.ndim - 1)), device=real.device)
+    x_hat = (alpha * real.detach() + (1 - alpha) * fake.detach()).requires_grad_(True)
+    out = critic(x_hat)
+    (grad,) = torch.autograd.grad(out.sum(), x_hat, create_graph=True)
+    norms = grad.reshape(grad.shape[0], -1).norm(2, dim=1)
+    return ((norms - 1) ** 2).mean()
+
+
+def build_critic(width=16):
+    return nn.Sequential(
+        nn.Conv2d(1, width, 4, 2, 1), nn.LeakyReLU(0.2),
+        nn.Conv2d(width, 2 * width, 4, 2, 1), nn.GroupNorm(1, 2 * width), nn.LeakyReLU(0.2),
+        nn.Conv2d(2 * width, 1, 7), nn.Flatten(0),
+    )
+
+
+def mode_coverage(samples, centers, std):
+    dist = torch.cdist(samples.double(), centers.double())
+    nearest_dist, nearest = dist.min(dim=1)
+    high = nearest_dist / std < 3
+    counts = torch.bincount(nearest[high], minlength=len(centers)).double()
+    captured = int((counts > 0).sum())
+    quality = float(high.double().mean())
+    if counts.sum() == 0:
+        return captured, quality, math.log(len(centers))
+    p = counts / counts.sum()
+    p = p[p > 0]
+    return captured, quality, float((p * (p * len(centers)).log()).sum())
+
+
+def stub(*args, **kwargs):
+    raise NotImplementedError("replace this line with your code")
+
+
+# ------------------------------------------------------- other correct ways to write them
+def clip_weights_data(critic, c):
+    """The original WGAN code: p.data.clamp_(-c, c)."""
+    for p in critic.parameters():
+        p.data.clamp_(-c, c)
+    return critic
+
+
+def gradient_penalty_ganlib(critic, real, fake):
+    return losses.gradient_penalty(critic, real, fake)
+
+
+def gradient_penalty_grad_outputs(critic, real, fake):
+    """grad_outputs=ones instead of out.sum(); x̂ = fake + α (real − fake); view(N, -1)."""
+    alpha = torch.rand(len(real), 1, 1, 1)
+    x_hat = fake + alpha * (real - fake)
+    x_hat.requires_grad_(True)
+    out = critic(x_hat)
+    grad = torch.autograd.grad(out, x_hat, grad_outputs=torch.ones_like(out),
+                               create_graph=True, retain_graph=True)[0]
+    return ((grad.view(len(grad), -1).norm(2, dim=1) - 1) ** 2).mean()
+
+
+def build_critic_ganlib(width=16):
+    return DCGANCritic(width=width)
+
+
+def build_critic_layernorm(width=16):
+    return nn.Sequential(
+        nn.Conv2d(1, width, 4, 2, 1), nn.LeakyReLU(0.2),
+        nn.Conv2d(width, 2 * width, 4, 2, 1), nn.LayerNorm([2 * width, 7, 7]),
+        nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(2 * width * 49, 1), nn.Flatten(0),
+    )
+
+
+def mode_coverage_ganlib(samples, centers, std):
+    from ganlib.metrics import mode_stats
+
+    s = mode_stats(samples, centers, std=std)
+    return s.captured, s.high_quality, s.reverse_kl
+
+
+# ---------------------------------------------------------------------- the mistakes
+def critic_loss_sign(real_scores, fake_scores):
+    return real_scores.mean() - fake_scores.mean()
+
+
+def critic_loss_bce(real_scores, fake_scores):
+    return losses.minimax_d_loss(real_scores, fake_scores)
+
+
+def critic_loss_sigmoid(real_scores, fake_scores):
+    return torch.sigmoid(fake_scores).mean() - torch.sigmoid(real_scores).mean()
+
+
+def critic_loss_item(real_scores, fake_scores):
+    return torch.tensor((fake_scores.mean() - real_scores.mean()).item())
+
+
+def critic_loss_pooled(real_scores, fake_scores):
+    return torch.cat([fake_scores, -real_scores]).mean()
+
+
+def generator_loss_sign(fake_scores):
+    return fake_scores.mean()
+
+
+def generator_loss_nonsaturating(fake_scores):
+    return F.softplus(-fake_scores).mean()
+
+
+def clip_gradients(critic, c):
+    torch.nn.utils.clip_grad_value_(critic.parameters(), c)
+
+
+def clip_gradients_by_hand(critic, c):
+    for p in critic.parameters():
+        p.grad.clamp_(-c, c)
+
+
+def clip_rebinding(critic, c):
+    for p in critic.parameters():
+        p = p.clamp(-c, c)  # noqa: PLW2901 - the mistake: rebinding the loop variable
+
+
+def clip_weights_only(critic, c):
+    with torch.no_grad():
+        for name, p in critic.named_parameters():
+            if name.endswith("weight"):
+                p.clamp_(-c, c)
+
+
+def clip_by_rescaling(critic, c):
+    with torch.no_grad():
+        for p in critic.parameters():
+            p.mul_(c / p.abs().max())
+
+
+def clip_copy(critic, c):
+    import copy
+
+    clone = copy.deepcopy(critic)
+    clip_weights(clone, c)
+    return clone
+
+
+def clip_new_parameters(critic, c):
+    for module in critic.modules():
+        if isinstance(module, nn.Linear):
+            module.weight = nn.Parameter(module.weight.detach().clamp(-c, c))
+            module.bias = nn.Parameter(module.bias.detach().clamp(-c, c))
+
+
+def _penalty_with(alpha_fn=None, norm=None, create_graph=True, reduce="sum", post=None,
+                  backward=False):
+    """A gradient penalty with one mistake switched on."""
+
+    def penalty(critic, real, fake):
+        alpha = (alpha_fn or (lambda r: torch.rand(len(r), *([1] * (r.ndim - 1)))))(real)
+        x_hat = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+        out = critic(x_hat)
+        total = out.sum() if reduce == "sum" else out.mean()
+        if backward:
+            total.backward(create_graph=True)
+            grad = x_hat.grad
+        else:
+            (grad,) = torch.autograd.grad(total, x_hat, create_graph=create_graph)
+        norms = (norm or (lambda g: g.reshape(len(g), -1).norm(2, dim=1)))(grad)
+        return (post or (lambda n: ((n - 1) ** 2).mean()))(norms)
+
+    return penalty
+
+
+gp_alpha_normal = _penalty_with(alpha_fn=lambda r: torch.randn(len(r), *([1] * (r.ndim - 1))))
+gp_alpha_per_pixel = _penalty_with(alpha_fn=lambda r: torch.rand_like(r))
+gp_alpha_per_batch = _penalty_with(alpha_fn=lambda r: torch.rand(1))
+gp_alpha_half = _penalty_with(alpha_fn=lambda r: torch.full((len(r),) + (1,) * (r.ndim - 1), .5))
+gp_norm_dim1 = _penalty_with(norm=lambda g: g.norm(2, dim=1))
+gp_norm_batch = _penalty_with(norm=lambda g: g.norm())
+gp_no_create_graph = _penalty_with(create_graph=False)
+gp_mean_outputs = _penalty_with(reduce="mean")
+gp_squared_norm = _penalty_with(norm=lambda g: g.reshape(len(g), -1).square().sum(1))
+gp_one_sided = _penalty_with(post=lambda n: (F.relu(n - 1) ** 2).mean())
+gp_not_squared = _penalty_with(post=lambda n: (n - 1).abs().mean())
+gp_with_lambda = _penalty_with(post=lambda n: 10 * ((n - 1) ** 2).mean())
+gp_summed = _penalty_with(post=lambda n: ((n - 1) ** 2).sum())
+gp_backward = _penalty_with(backward=True)
+
+
+def gp_item(critic, real, fake):
+    return torch.tensor(float(gradient_penalty(critic, real, fake)))
+
+
+def build_critic_batchnorm(width=16):
+    return DCGANDiscriminator(width=width, norm="batch")
+
+
+def build_critic_batchnorm_eps(width=16):
+    return nn.Sequential(
+        nn.Conv2d(1, width, 4, 2, 1), nn.LeakyReLU(0.2),
+        nn.Conv2d(width, 2 * width, 4, 2, 1), nn.BatchNorm2d(2 * width, 0.8), nn.LeakyReLU(0.2),
+        nn.Conv2d(2 * width, 1, 7), nn.Flatten(0),
+    )
+
+
+def build_critic_sigmoid(width=16):
+    return nn.Sequential(build_critic(width), nn.Sigmoid())
+
+
+def build_critic_wrong_shape(width=16):
+    return nn.Sequential(
+        nn.Conv2d(1, width, 4, 2, 1), nn.LeakyReLU(0.2),
+        nn.Conv2d(width, 2 * width, 4, 2, 1), nn.GroupNorm(1, 2 * width), nn.LeakyReLU(0.2),
+        nn.Conv2d(2 * width, 1, 7),
+    )
+
+
+class _BatchCentred(nn.Module):
+    """Subtracts the batch mean: couples samples without any BatchNorm module."""
+
+    def __init__(self, width):
+        super().__init__()
+        self.net = build_critic(width)
+
+    def forward(self, x):
+        return self.net(x - x.mean(0, keepdim=True))
+
+
+def build_critic_batch_coupled(width=16):
+    return _BatchCentred(width)
+
+
+def _coverage(threshold=lambda d, s: d / s < 3, histogram_all=False, captured_any=False,
+              kl=None, percent=False):
+    def fn(samples, centers, std):
+        dist = torch.cdist(samples.double(), centers.double())
+        nearest_dist, nearest = dist.min(dim=1)
+        high = threshold(nearest_dist, std)
+        k = len(centers)
+        counts = torch.bincount(nearest if histogram_all else nearest[high], minlength=k)
+        counts = counts.double()
+        captured_counts = torch.bincount(nearest, minlength=k) if captured_any else counts
+        p = counts / counts.sum()
+        value = (kl or (lambda p: float((p[p > 0] * (p[p > 0] * k).log()).sum())))(p)
+        quality = float(high.double().mean()) * (100 if percent else 1)
+        return int((captured_counts > 0).sum()), quality, value
+
+    return fn
+
+
+coverage_squared = _coverage(threshold=lambda d, s: d**2 / s < 3)
+coverage_unscaled = _coverage(threshold=lambda d, s: d < 3)
+coverage_variance = _coverage(threshold=lambda d, s: d / s**2 < 3)
+coverage_hist_all = _coverage(histogram_all=True)
+coverage_captured_any = _coverage(captured_any=True)
+coverage_forward_kl = _coverage(kl=lambda p: float((1 / len(p) * (1 / (len(p) * p)).log()).sum()))
+coverage_bits = _coverage(kl=lambda p: float((p[p > 0] * (p[p > 0] * len(p)).log2()).sum()))
+coverage_entropy = _coverage(kl=lambda p: float(-(p[p > 0] * p[p > 0].log()).sum()))
+coverage_percent = _coverage(percent=True)
+
+
+def coverage_dict(samples, centers, std):
+    return {"captured": 8}
+
+
+for _name, _fn in list(globals().items()):  # name the generated mistakes for the test ids
+    if _name.startswith(("gp_", "coverage_")) and callable(_fn):
+        _fn.__name__ = _name
+
+
+# --------------------------------------------------------------------------- the tests
+SOLUTIONS = [
+    (ch05.check_critic_loss, critic_loss),
+    (ch05.check_generator_loss, generator_loss),
+    (ch05.check_clip_weights, clip_weights),
+    (ch05.check_clip_weights, clip_weights_data),
+    (ch05.check_gradient_penalty, gradient_penalty),
+    (ch05.check_gradient_penalty, gradient_penalty_ganlib),
+    (ch05.check_gradient_penalty, gradient_penalty_grad_outputs),
+    (ch05.check_critic, build_critic),
+    (ch05.check_critic, build_critic_ganlib),
+    (ch05.check_critic, build_critic_layernorm),
+    (ch05.check_mode_coverage, mode_coverage),
+    (ch05.check_mode_coverage, mode_coverage_ganlib),
+]
+
+
+@pytest.mark.parametrize("check, solution", SOLUTIONS, ids=lambda x: x.__name__)
+def test_checks_pass_on_solutions(check, solution):
+    result = check(solution, print_result=False)
+    assert result, result.message
+    assert result.message.startswith("✅")
+
+
+CHECKS = [ch05.check_critic_loss, ch05.check_generator_loss, ch05.check_clip_weights,
+          ch05.check_gradient_penalty, ch05.check_critic, ch05.check_mode_coverage]
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
+def test_checks_fail_on_the_stub(check):
+    result = check(stub, print_result=False)
+    assert not result
+    assert "not implemented yet" in result.message
+
+
+MISTAKES = [
+    (ch05.check_critic_loss, critic_loss_sign, "wrong sign"),
+    (ch05.check_critic_loss, critic_loss_bce, "cross-entropy"),
+    (ch05.check_critic_loss, critic_loss_sigmoid, "sigmoid"),
+    (ch05.check_critic_loss, critic_loss_item, "no gradient"),
+    (ch05.check_critic_loss, critic_loss_pooled, "N + M"),
+    (ch05.check_generator_loss, generator_loss_sign, "wrong sign"),
+    (ch05.check_generator_loss, generator_loss_nonsaturating, "non-saturating"),
+    (ch05.check_clip_weights, clip_gradients, "clipped the gradients"),
+    (ch05.check_clip_weights, clip_gradients_by_hand, "clipped the gradients"),
+    (ch05.check_clip_weights, clip_rebinding, "did not change"),
+    (ch05.check_clip_weights, clip_weights_only, "bias"),
+    (ch05.check_clip_weights, clip_by_rescaling, "rescaled"),
+    (ch05.check_clip_weights, clip_copy, "copy"),
+    (ch05.check_clip_weights, clip_new_parameters, "new tensors"),
+    (ch05.check_gradient_penalty, gp_alpha_normal, "normal"),
+    (ch05.check_gradient_penalty, gp_alpha_per_pixel, "one α per number"),
+    (ch05.check_gradient_penalty, gp_alpha_per_batch, "whole batch"),
+    (ch05.check_gradient_penalty, gp_alpha_half, "whole batch"),
+    (ch05.check_gradient_penalty, gp_norm_dim1, "dim=1"),
+    (ch05.check_gradient_penalty, gp_norm_batch, "whole batch's gradient"),
+    (ch05.check_gradient_penalty, gp_no_create_graph, "create_graph"),
+    (ch05.check_gradient_penalty, gp_item, "create_graph"),
+    (ch05.check_gradient_penalty, gp_mean_outputs, "*mean*"),
+    (ch05.check_gradient_penalty, gp_squared_norm, "squared norm"),
+    (ch05.check_gradient_penalty, gp_one_sided, "one-sided"),
+    (ch05.check_gradient_penalty, gp_not_squared, "without squaring"),
+    (ch05.check_gradient_penalty, gp_with_lambda, "λ"),
+    (ch05.check_gradient_penalty, gp_summed, "summed"),
+    (ch05.check_gradient_penalty, gp_backward, "backward()"),
+    (ch05.check_critic, build_critic_batchnorm, "BatchNorm2d"),
+    (ch05.check_critic, build_critic_batchnorm_eps, "BatchNorm2d"),
+    (ch05.check_critic, build_critic_sigmoid, "Sigmoid"),
+    (ch05.check_critic, build_critic_wrong_shape, "expected (6,)"),
+    (ch05.check_critic, build_critic_batch_coupled, "other digits in its batch"),
+    (ch05.check_mode_coverage, coverage_squared, "squared distance"),
+    (ch05.check_mode_coverage, coverage_unscaled, "raw distance"),
+    (ch05.check_mode_coverage, coverage_variance, "variance"),
+    (ch05.check_mode_coverage, coverage_hist_all, "high-quality samples only"),
+    (ch05.check_mode_coverage, coverage_captured_any, "captured only by a *high-quality*"),
+    (ch05.check_mode_coverage, coverage_forward_kl, "KL(uniform ‖ p̂)"),
+    (ch05.check_mode_coverage, coverage_bits, "bits"),
+    (ch05.check_mode_coverage, coverage_entropy, "entropy"),
+    (ch05.check_mode_coverage, coverage_percent, "percentage"),
+    (ch05.check_mode_coverage, coverage_dict, "expected a tuple"),
+]
+
+
+@pytest.mark.parametrize("check, mistake, words", MISTAKES,
+                         ids=[mistake.__name__ for _, mistake, _ in MISTAKES])
+def test_checks_name_each_mistake(check, mistake, words):
+    result = check(mistake, print_result=False)
+    assert not result, f"{mistake} passed"
+    assert result.message.startswith("❌")
+    assert words in result.message, result.message
+
+
+def test_checks_leave_the_global_random_state_alone():
+    state = torch.get_rng_state()
+    for check, solution in SOLUTIONS:
+        check(solution, print_result=False)
+    assert torch.equal(state, torch.get_rng_state())
+
+
+def test_a_check_prints_one_line(capsys):
+    ch05.check_gradient_penalty(gradient_penalty)
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and out.startswith("✅ gradient_penalty: correct")
+
+
+# ---------------------------------------------------------- the solution notebook
+NOTEBOOK_TASKS = {
+    "critic_loss": ch05.check_critic_loss,
+    "generator_loss": ch05.check_generator_loss,
+    "clip_weights": ch05.check_clip_weights,
+    "gradient_penalty": ch05.check_gradient_penalty,
+    "build_critic": ch05.check_critic,
+    "mode_coverage": ch05.check_mode_coverage,
+}
+
+
+def _notebook_functions(stubbed: bool) -> dict:
+    """Execute the task cells of the solution notebook; optionally as the student gets them."""
+    cells = json.loads(SOLUTION_NOTEBOOK.read_text(encoding="utf-8"))["cells"]
+    namespace: dict = {"torch": torch, "F": F, "nn": nn, "math": math}
+    tasks = ["".join(c["source"]) for c in cells
+             if c["cell_type"] == "code" and "### BEGIN SOLUTION" in "".join(c["source"])]
+    assert len(tasks) == 5
+    for source in tasks:
+        if stubbed:  # exactly what `make exercises` gives the student
+            source, _ = strip_solutions(source)
+        exec(compile(source, str(SOLUTION_NOTEBOOK), "exec"), namespace)
+    return namespace
+
+
+@pytest.mark.parametrize("name", NOTEBOOK_TASKS)
+def test_the_notebook_solution_passes_and_its_stub_fails(name):
+    check = NOTEBOOK_TASKS[name]
+    assert check(_notebook_functions(stubbed=False)[name], print_result=False)
+    result = check(_notebook_functions(stubbed=True)[name], print_result=False)
+    assert not result and "not implemented yet" in result.message
