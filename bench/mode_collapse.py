@@ -99,7 +99,7 @@ def markdown(results: list[dict], methods: list[str], datasets: list[str], args,
         "",
         f"- **Command:** `{args.command}`",
         f"- **Date:** {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
-        f"- **Machine:** {machine()}",
+        f"- **Machine:** {args.machine or machine()}",
         f"- **Seeds:** {', '.join(map(str, seeds))} ({len(seeds)} per method and data set)",
         f"- **Wall time:** {wall / 60:.1f} min for {len(results)} runs, {args.workers} at a "
         "time, one CPU thread each",
@@ -131,6 +131,25 @@ def markdown(results: list[dict], methods: list[str], datasets: list[str], args,
             cells += [row["modes"], row["hq"], row["kl"]]
             times.append(f"{d} {row['cpu_seconds']:.0f} s ({row['seconds']:.0f} s)")
         lines.append("| " + " | ".join(cells + [", ".join(times)]) + " |")
+    if "WGAN-GP" in methods:
+        lines += ["", "## The course's aims for the WGAN-GP rows", "",
+                  "| data | modes: aim / measured | % HQ: aim / measured "
+                  "| rev. KL: aim / measured | all met |",
+                  "|---|---|---|---|---|"]
+        for d in datasets:
+            rows = [r for r in results if r["method"] == "WGAN-GP" and r["dataset"] == d]
+            if not rows:
+                continue
+            k = rows[0]["n_modes"]
+            modes = mean_se([r["captured"] for r in rows])[0]
+            hq = mean_se([100 * r["high_quality"] for r in rows])[0]
+            kl = mean_se([r["reverse_kl"] for r in rows])[0]
+            hq_aim = 97.0 if d == "ring" else 95.0
+            met = [modes == k, hq >= hq_aim, kl <= 0.05]
+            marks = ["yes" if m else "no" for m in met]
+            lines.append(f"| {d} | {k}/{k} / {modes:.1f} ({marks[0]}) | ≥ {hq_aim:.0f} / "
+                         f"{hq:.1f} ({marks[1]}) | ≤ 0.05 / {kl:.3f} ({marks[2]}) | "
+                         f"{'yes' if all(met) else 'no'} |")
     lines += [
         "",
         "## PacGAN's Table 1 (Lin et al. 2018; 10 runs, 400 epochs of 100,000 points)",
@@ -235,6 +254,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.seeds, args.steps = 1, 4
     if args.seeds < 1 or args.workers < 1 or args.steps < 0:
         parser.error("--seeds and --workers must be positive, --steps non-negative")
+    args.machine = None
     args.command = "python bench/mode_collapse.py " + " ".join(
         shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
     return args
@@ -257,15 +277,18 @@ def main(argv: list[str] | None = None) -> int:
                 if r["method"] in args.methods and r["dataset"] in args.datasets
                 and r["seed"] in seeds and r["steps"] == steps[r["method"]]]
         print(f"resuming: {len(done)} runs read from {args.resume}", flush=True)
-        first = json.loads(args.resume.read_text(encoding="utf-8"))["command"]
-        if first != args.command:
-            args.command = f"{first}`, resumed with `{args.command}"
+        earlier_run = json.loads(args.resume.read_text(encoding="utf-8"))
+        if earlier_run["command"] != args.command:
+            args.command = f"{earlier_run['command']}`; runs kept from its JSON by `{args.command}"
+        if len(done) == total:  # nothing left to train: describe the machine that ran them
+            args.machine = earlier_run["machine"]
     results = list(done)
 
     def save(wall: float) -> None:
         if args.json is not None:
             plain = [{k: v for k, v in r.items() if k != "samples"} for r in results]
-            args.json.write_text(json.dumps({"command": args.command, "machine": machine(),
+            args.json.write_text(json.dumps({"command": args.command,
+                                             "machine": args.machine or machine(),
                                              "wall_seconds": wall, "runs": plain}, indent=1),
                                  encoding="utf-8")
 

@@ -400,6 +400,8 @@ def run_toy_benchmark(
         with mp.get_context("spawn").Pool(workers) as pool:
             for result in pool.imap_unordered(_run_job, jobs):
                 collect(result)
+            pool.close()
+            pool.join()
     rank = {m: i for i, m in enumerate(methods)}
     return sorted(results, key=lambda r: (rank[r["method"]], list(datasets).index(r["dataset"]),
                                           r["seed"]))
