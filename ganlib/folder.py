@@ -5,9 +5,9 @@ square (PyTorch's DCGAN example does the same) and scaled to [-1, 1]. Two ways i
 
 - :class:`ImageFolder` reads the files lazily, one per ``__getitem__``: use it with a
   ``DataLoader`` (workers decode in parallel) for large folders — CelebA's 202,599 faces
-  take 9.3 GB as 64-px float32 tensors;
+  take 9.3 GiB as 64-px float32 tensors;
 - :func:`load_image_folder` decodes everything into one tensor: simplest for a few
-  thousand images (48 KB each at 64 px in colour).
+  thousand images (48 KiB each at 64 px in colour).
 """
 
 from __future__ import annotations

@@ -148,7 +148,8 @@ def latent_explorer(
         max_amount: sliders run from ``-max_amount`` to ``max_amount``.
 
     Returns:
-        an ``ipywidgets.VBox`` (sliders, a "reset" button and the image). Its ``render``
+        an ``ipywidgets.VBox`` (sliders, a "reset" button and the image, drawn for all
+        sliders at 0 to begin with). Its ``render``
         attribute draws the image for given slider values and returns the
         ``(C, H, W)`` image, e.g. ``explorer.render([1.0, 0.0])``.
     """
@@ -195,4 +196,5 @@ def latent_explorer(
     reset.on_click(on_reset)
     box = widgets.VBox([*sliders, reset, out])
     box.render = render
+    on_change()  # the starting sample, before any slider moves
     return box
