@@ -254,11 +254,14 @@ def stage_memory(paths: list[Path], table: dict, peaks: dict[str, dict], times: 
                                  indent=1) + "\n", encoding="utf-8")
 
 
+def report_failures(failures: list[str]) -> int:
+    """Print each failure; the command's exit status."""
+    for failure in failures:
+        print(f"FAILED: {failure}")
+    return 1 if failures else 0
+
+
 def cmd_ci(args: argparse.Namespace) -> int:
-    problem = kernel_problem()
-    if problem:
-        print(f"run_notebooks: {problem}")
-        return 1
     table = load_ci_parameters()
     times: list[tuple[str, str, float]] = []
     failures: list[str] = []
@@ -301,16 +304,10 @@ def cmd_ci(args: argparse.Namespace) -> int:
         print(f"  {kind:<12} {what:<48} {seconds:6.1f} s"
               + (f"  ⚠ over {CI_NOTEBOOK_BUDGET} s: shrink its small settings" if late else ""))
     print(f"  {'total':<12} {'':<48} {total:6.1f} s")
-    for failure in failures:
-        print(f"FAILED: {failure}")
-    return 1 if failures else 0
+    return report_failures(failures)
 
 
 def cmd_students(args: argparse.Namespace) -> int:
-    problem = kernel_problem()
-    if problem:
-        print(f"run_notebooks: {problem}")
-        return 1
     failures: list[str] = []
     with kernel_env(offline=True):
         stage_students(load_ci_parameters(), [], failures)
@@ -318,24 +315,14 @@ def cmd_students(args: argparse.Namespace) -> int:
 
 
 def cmd_memory(args: argparse.Namespace) -> int:
-    problem = kernel_problem()
-    if problem:
-        print(f"run_notebooks: {problem}")
-        return 1
     paths = [p.resolve() for p in args.notebooks] or committed_notebooks()
     failures: list[str] = []
     with kernel_env(offline=True):
         stage_memory(paths, load_ci_parameters(), {}, [], failures)
-    for failure in failures:
-        print(f"FAILED: {failure}")
-    return 1 if failures else 0
+    return report_failures(failures)
 
 
 def cmd_course(args: argparse.Namespace) -> int:
-    problem = kernel_problem()
-    if problem:
-        print(f"run_notebooks: {problem}")
-        return 1
     paths = [p.resolve() for p in args.notebooks] or committed_notebooks()
     failures = []
     times = []
@@ -366,10 +353,6 @@ def cmd_course(args: argparse.Namespace) -> int:
 
 
 def cmd_check_course(args: argparse.Namespace) -> int:
-    problem = kernel_problem()
-    if problem:
-        print(f"run_notebooks: {problem}")
-        return 1
     paths = [p.resolve() for p in args.notebooks] or committed_notebooks()
     with kernel_env(offline=False):
         return nbval(paths, lax=True, timeout=args.cell_timeout)
@@ -400,6 +383,10 @@ def main(argv: list[str] | None = None) -> int:
         p.set_defaults(run=run)
     args = parser.parse_args(argv)
     os.chdir(ROOT)
+    problem = kernel_problem()  # every command starts kernels
+    if problem:
+        print(f"run_notebooks: {problem}")
+        return 1
     return args.run(args)
 
 
