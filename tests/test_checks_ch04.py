@@ -3,12 +3,12 @@ and fail — with a one-line diagnosis and a hint — on each real mistake catal
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 import pytest
 import torch
+from _notebook_tasks import notebook_task_functions  # tests/
 
 from ganlib.checks import ch04
 
@@ -321,28 +321,11 @@ def test_a_check_never_raises_on_garbage():
 
 # -------------------------------------------------------------- the solution notebook
 def _notebook_functions(stubbed: bool) -> dict:
-    cells = json.loads(SOLUTION_NOTEBOOK.read_text(encoding="utf-8"))["cells"]
+    """Execute the task cells of the solution notebook; optionally as the student gets them."""
     import torch.nn.functional as F  # noqa: N812
 
     namespace: dict = {"torch": torch, "F": F, "math": math, "Tensor": torch.Tensor}
-    tasks = ["".join(c["source"]) for c in cells
-             if c["cell_type"] == "code" and "### BEGIN SOLUTION" in "".join(c["source"])]
-    assert len(tasks) == len(CASES)
-    for source in tasks:
-        if stubbed:
-            lines, inside = [], False
-            for line in source.split("\n"):
-                if line.strip() == "### BEGIN SOLUTION":
-                    inside = True
-                    indent = line[: len(line) - len(line.lstrip())]
-                    lines.append(indent + 'raise NotImplementedError("replace this line")')
-                elif line.strip() == "### END SOLUTION":
-                    inside = False
-                elif not inside:
-                    lines.append(line)
-            source = "\n".join(lines)
-        exec(compile(source, str(SOLUTION_NOTEBOOK), "exec"), namespace)
-    return namespace
+    return notebook_task_functions(SOLUTION_NOTEBOOK, namespace, len(CASES), stubbed)
 
 
 @pytest.mark.skipif(not SOLUTION_NOTEBOOK.exists(), reason="no solution notebook yet")

@@ -3,14 +3,13 @@ the mistake — on each buggy variant from real WGAN and WGAN-GP code."""
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
-from make_exercises import strip_solutions  # tools/, importable through conftest.py
+from _notebook_tasks import notebook_task_functions  # tests/
 from torch import nn
 
 from ganlib import losses
@@ -425,16 +424,8 @@ NOTEBOOK_TASKS = {
 
 def _notebook_functions(stubbed: bool) -> dict:
     """Execute the task cells of the solution notebook; optionally as the student gets them."""
-    cells = json.loads(SOLUTION_NOTEBOOK.read_text(encoding="utf-8"))["cells"]
     namespace: dict = {"torch": torch, "F": F, "nn": nn, "math": math}
-    tasks = ["".join(c["source"]) for c in cells
-             if c["cell_type"] == "code" and "### BEGIN SOLUTION" in "".join(c["source"])]
-    assert len(tasks) == 5
-    for source in tasks:
-        if stubbed:  # exactly what `make exercises` gives the student
-            source, _ = strip_solutions(source)
-        exec(compile(source, str(SOLUTION_NOTEBOOK), "exec"), namespace)
-    return namespace
+    return notebook_task_functions(SOLUTION_NOTEBOOK, namespace, 5, stubbed)
 
 
 @pytest.mark.parametrize("name", NOTEBOOK_TASKS)
