@@ -6,12 +6,14 @@
 - :class:`PeakMemory`: peak memory growth of a block of code — resident set size on the
   CPU (Linux ``VmHWM``, reset through ``/proc/self/clear_refs``; a sampling thread
   elsewhere), ``torch.cuda.max_memory_allocated`` on CUDA;
-- :func:`summary` and :func:`markdown_table` for the printed tables.
+- :func:`summary` and :func:`markdown_table` for the printed tables, and
+  :func:`finish_report` for the load-average line that ends them and the ``--json`` file.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import os
 import platform
 import re
@@ -165,3 +167,14 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> s
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def finish_report(out: dict, path: Path | None) -> dict:
+    """Print the load average at the start and end of the run (from ``out["machine"]``) and
+    write ``out`` as JSON to ``path``, if one is given; returns ``out``."""
+    info = out["machine"]
+    print(f"\nload average at start/end: {info['loadavg_start']} / {info['loadavg_end']}")
+    if path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(out, indent=1, default=str))
+    return out

@@ -48,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import torch  # noqa: E402
 from _common import (  # noqa: E402
     PeakMemory,
+    finish_report,
     loadavg,
     machine_info,
     markdown_table,
@@ -463,12 +464,7 @@ def main(argv: list[str] | None = None) -> dict:
          "ratio ganlib/ref (min–max)", "CPU-time ratio", "rounds×steps", "ref peak MiB",
          "ganlib peak MiB"],
         rows))
-    print(f"\nload average at start/end: {info['loadavg_start']} / {info['loadavg_end']}")
-    out = {"machine": info, "argv": argv, "results": results}
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(out, indent=1, default=str))
-    return out
+    return finish_report({"machine": info, "argv": argv, "results": results}, args.json)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,6 @@ its tables.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 import time
@@ -40,7 +39,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import torch  # noqa: E402
-from _common import loadavg, machine_info, markdown_table, set_threads, summary  # noqa: E402
+from _common import (  # noqa: E402
+    finish_report,
+    loadavg,
+    machine_info,
+    markdown_table,
+    set_threads,
+    summary,
+)
 
 from ganlib.data import grid2d, load_mnist, ring2d  # noqa: E402
 from ganlib.metrics import mode_stats  # noqa: E402
@@ -284,16 +290,12 @@ def main(argv: list[str] | None = None) -> dict:
                           "median train wall", "median train CPU",
                           "per seed: steps / wall to aims", "per seed: all modes first",
                           "best scores seen (per seed)"], rows))
-    print(f"\nload average at start/end: {info['loadavg_start']} / {info['loadavg_end']}")
     out = {"machine": info, "argv": argv, "real_floor": floor, "runs": runs,
            "aims": {"toy": {"modes": "all", "high_quality_min": args.aim_hq,
                             "reverse_kl_max": args.aim_kl},
                     "mnist": {"confidence_min": args.aim_confidence,
                               "class_kl_max": args.aim_class_kl}}}
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(out, indent=1, default=str))
-    return out
+    return finish_report(out, args.json)
 
 
 if __name__ == "__main__":
