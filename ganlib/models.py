@@ -68,6 +68,29 @@ def _maybe_sn(layer: nn.Module, spectral_norm: bool) -> nn.Module:
 
 
 # ------------------------------------------------------------------------------- MLPs
+def _mlp_discriminator_layers(
+    width: int,
+    hidden: Sequence[int],
+    spectral_norm: bool,
+    before_last_hidden: nn.Module | None = None,
+) -> list[nn.Module]:
+    """``width`` features → Linear → LeakyReLU(0.2) per width of ``hidden`` → one logit.
+
+    ``before_last_hidden``, a module that appends one feature per sample (the minibatch
+    standard deviation), goes in front of the last hidden layer. ``spectral_norm`` wraps
+    every linear layer.
+    """
+    layers: list[nn.Module] = []
+    for i, h in enumerate(hidden):
+        if before_last_hidden is not None and i == len(hidden) - 1:
+            layers.append(before_last_hidden)
+            width += 1
+        layers += [_maybe_sn(nn.Linear(width, h), spectral_norm), nn.LeakyReLU(0.2)]
+        width = h
+    layers.append(_maybe_sn(nn.Linear(width, 1), spectral_norm))
+    return layers
+
+
 class MLPGenerator(nn.Module):
     """Fully connected generator: ``(N, latent_dim)`` → ``(N, *out_shape)``.
 
@@ -136,12 +159,7 @@ class MLPDiscriminator(nn.Module):
             raise ValueError(f"pack must be >= 1, got {pack!r}")
         self.pack = int(pack)
         width = int(torch.tensor(self.in_shape).prod()) * self.pack
-        layers: list[nn.Module] = []
-        for h in hidden:
-            layers += [_maybe_sn(nn.Linear(width, h), spectral_norm), nn.LeakyReLU(0.2)]
-            width = h
-        layers.append(_maybe_sn(nn.Linear(width, 1), spectral_norm))
-        self.net = nn.Sequential(*layers)
+        self.net = nn.Sequential(*_mlp_discriminator_layers(width, hidden, spectral_norm))
 
     def forward(self, x: Tensor) -> Tensor:
         _check_input(x, self.in_shape)

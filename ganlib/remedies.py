@@ -27,7 +27,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from .models import MLPDiscriminator, MLPGenerator, _check_input, _maybe_sn
+from .models import MLPDiscriminator, MLPGenerator, _check_input, _mlp_discriminator_layers
 from .train import Trainer
 
 __all__ = [
@@ -150,15 +150,8 @@ class MinibatchStdDevDiscriminator(nn.Module):
         if not hidden:
             raise ValueError("hidden must name at least one hidden layer")
         width = int(torch.tensor(self.in_shape).prod())
-        layers: list[nn.Module] = [nn.Flatten()]
-        for i, h in enumerate(hidden):
-            if i == len(hidden) - 1:
-                layers.append(MinibatchStdDev(group_size))
-                width += 1
-            layers += [_maybe_sn(nn.Linear(width, h), spectral_norm), nn.LeakyReLU(0.2)]
-            width = h
-        layers.append(_maybe_sn(nn.Linear(width, 1), spectral_norm))
-        self.net = nn.Sequential(*layers)
+        self.net = nn.Sequential(nn.Flatten(), *_mlp_discriminator_layers(
+            width, hidden, spectral_norm, before_last_hidden=MinibatchStdDev(group_size)))
 
     def forward(self, x: Tensor) -> Tensor:
         _check_input(x, self.in_shape)
