@@ -62,6 +62,16 @@ def test_no_error_outputs(committed):
     assert not errors, f"{name} is committed with errors: {errors}"
 
 
+PLACEHOLDER = re.compile(r"\b(RUNTIME|TODO|TBD|FIXME|XXX)\b")
+
+
+def test_no_placeholders_in_the_text(committed):
+    name, nb = committed
+    found = [f"cell {i}: {m.group(0)!r}" for i, cell in enumerate(nb.cells)
+             if cell.cell_type == "markdown" for m in PLACEHOLDER.finditer(cell.source)]
+    assert not found, f"{name} still has placeholders in its text: {found}"
+
+
 def test_executed_top_to_bottom(committed):
     name, nb = committed
     counts = [cell.execution_count for _, cell in code_cells(nb) if cell.source.strip()]
