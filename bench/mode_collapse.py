@@ -11,6 +11,7 @@ with the seeds, the run time of each run, the command, the machine and the date.
     python bench/mode_collapse.py --seeds 2 --steps 500 --out /tmp/quick.md   # a smoke run
     python bench/mode_collapse.py --methods GAN WGAN-GP --datasets ring
     python bench/mode_collapse.py --tiny --out /tmp/smoke.md       # 1 seed, 4 steps
+    python bench/mode_collapse.py --long   # LONG_TOY_METHODS → bench/mode_collapse_long.md
 
 Runs are independent single-threaded processes (``--workers`` at a time): on a
 2-core machine two workers use both cores. Chapter 4 (notebooks/04_mode_collapse.ipynb)
@@ -83,9 +84,10 @@ def summarise(results: list[dict], methods: list[str], datasets: list[str]) -> d
 
 def markdown(results: list[dict], methods: list[str], datasets: list[str], args,
              wall: float) -> str:
-    from ganlib.remedies import TOY_METHODS
+    from ganlib.remedies import toy_settings
 
     table = summarise(results, methods, datasets)
+    step_counts = sorted({r["steps"] for r in results})
     seeds = sorted({r["seed"] for r in results})
     head = ["method"]
     for d in datasets:
@@ -131,13 +133,15 @@ def markdown(results: list[dict], methods: list[str], datasets: list[str], args,
             cells += [row["modes"], row["hq"], row["kl"]]
             times.append(f"{d} {row['cpu_seconds']:.0f} s ({row['seconds']:.0f} s)")
         lines.append("| " + " | ".join(cells + [", ".join(times)]) + " |")
-    if "WGAN-GP" in methods:
-        lines += ["", "## The course's aims for the WGAN-GP rows", "",
-                  "| data | modes: aim / measured | % HQ: aim / measured "
-                  "| rev. KL: aim / measured | all met |",
-                  "|---|---|---|---|---|"]
+    lines += ["", "## The course's aims, method by method", "",
+              "Aims of the course (mean over the seeds): ring 8/8 modes, ≥ 97 % HQ, reverse "
+              "KL ≤ 0.05; grid 25/25 modes, ≥ 95 % HQ, reverse KL ≤ 0.05.", "",
+              "| method | data | modes: aim / measured | % HQ: aim / measured "
+              "| rev. KL: aim / measured | all met |",
+              "|---|---|---|---|---|---|"]
+    for method in methods:
         for d in datasets:
-            rows = [r for r in results if r["method"] == "WGAN-GP" and r["dataset"] == d]
+            rows = [r for r in results if r["method"] == method and r["dataset"] == d]
             if not rows:
                 continue
             k = rows[0]["n_modes"]
@@ -147,9 +151,9 @@ def markdown(results: list[dict], methods: list[str], datasets: list[str], args,
             hq_aim = 97.0 if d == "ring" else 95.0
             met = [modes == k, hq >= hq_aim, kl <= 0.05]
             marks = ["yes" if m else "no" for m in met]
-            lines.append(f"| {d} | {k}/{k} / {modes:.1f} ({marks[0]}) | ≥ {hq_aim:.0f} / "
-                         f"{hq:.1f} ({marks[1]}) | ≤ 0.05 / {kl:.3f} ({marks[2]}) | "
-                         f"{'yes' if all(met) else 'no'} |")
+            lines.append(f"| {method} | {d} | {k}/{k} / {modes:.1f} ({marks[0]}) | "
+                         f"≥ {hq_aim:.0f} / {hq:.1f} ({marks[1]}) | "
+                         f"≤ 0.05 / {kl:.3f} ({marks[2]}) | {'yes' if all(met) else 'no'} |")
     lines += [
         "",
         "## PacGAN's Table 1 (Lin et al. 2018; 10 runs, 400 epochs of 100,000 points)",
@@ -164,29 +168,27 @@ def markdown(results: list[dict], methods: list[str], datasets: list[str], args,
         "",
         "## How the course's runs differ from PacGAN's",
         "",
-        "Same data, batch size (100 samples, or 100 packs), evaluation (2,500 samples, 3σ, "
-        "KL of the HQ histogram) and metric code for every row. Different, so that a run "
-        "takes seconds to minutes on one CPU core:",
+        "Same data, evaluation (2,500 samples, 3σ, KL of the HQ histogram) and metric code "
+        "for every row. Different, so that a run takes seconds to minutes on one CPU core:",
         "",
-        "- **training length:** 3,000 generator steps (PacGAN: 400 epochs of 100,000 points, "
-        "400,000 steps);",
-        "- **networks:** G 4×128 ReLU from 2-d noise, without batch norm except in "
-        "\"GAN, G with BN\" (PacGAN: 4×400 ReLU + batch norm); D 3×128 LeakyReLU 0.2 "
-        "(PacGAN: 3×200 maxout with 5 pieces); WGAN-GP 3×256 for both;",
-        "- **optimiser:** Adam 1e-3, β = (0.5, 0.999), decayed linearly to 0 (PacGAN: Adam "
-        "1e-4, β1 = 0.8, constant); WGAN-GP: Adam 5e-4, β = (0.5, 0.9), 5 critic steps, "
-        "λ = 0.1;",
-        "- **seeds:** 5 (PacGAN: 10 runs); cells are mean ± standard error, as in PacGAN;",
-        "- **controls PacGAN does not have:** \"GAN, batch 400\" sees as many samples per "
-        "step as PacGAN4 without packing them; \"GAN, G with BN\" is the plain GAN with "
-        "PacGAN's batch norm in the generator.",
+        f"- **training length:** {' or '.join(f'{n:,}' for n in step_counts)} generator "
+        "steps per run (PacGAN: 400 epochs of 100,000 points, 400,000 steps of batch 100);",
+        "- **networks and optimiser:** smaller networks, a larger learning rate decayed "
+        "linearly to 0, each method's in the settings table below (PacGAN: G 4×400 ReLU + "
+        "batch norm, D 3×200 maxout with 5 pieces, Adam 1e-4, β1 = 0.8, constant);",
+        f"- **seeds:** {len(seeds)} (PacGAN: 10 runs); cells are mean ± standard error, as in "
+        "PacGAN;",
     ]
+    if "GAN, batch 400" in methods and "GAN, G with BN" in methods:
+        lines.append("- **controls PacGAN does not have:** \"GAN, batch 400\" sees as many "
+                     "samples per step as PacGAN4 without packing them; \"GAN, G with BN\" is "
+                     "the plain GAN with PacGAN's batch norm in the generator.")
     lines += ["", "## Settings of each method", "",
               "| method | loss | D input | n_critic | λ (GP) | Adam lr, betas | batch | steps "
               "| lr decay | G | D |",
               "|---|---|---|---|---|---|---|---|---|---|---|"]
     for method in methods:
-        s = TOY_METHODS[method]
+        s = toy_settings(method)
         if args.steps:
             s = s.replace(steps=args.steps)
         d_input = (f"packs of {s.pack}" if s.pack > 1
@@ -226,7 +228,7 @@ def machine() -> str:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    from ganlib.remedies import TOY_METHODS
+    from ganlib.remedies import LONG_TOY_METHODS, TOY_METHODS
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -234,14 +236,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--first-seed", type=int, default=0, help="first seed (default 0)")
     parser.add_argument("--steps", type=int, default=0,
                         help="generator steps per run (default: each method's own)")
-    parser.add_argument("--methods", nargs="+", default=list(TOY_METHODS),
-                        choices=list(TOY_METHODS), metavar="METHOD",
-                        help=f"methods to run (default all: {', '.join(TOY_METHODS)})")
+    parser.add_argument("--methods", nargs="+", default=None,
+                        choices=list(TOY_METHODS) + list(LONG_TOY_METHODS), metavar="METHOD",
+                        help=f"methods to run (default all of TOY_METHODS: "
+                             f"{', '.join(TOY_METHODS)})")
+    parser.add_argument("--long", action="store_true",
+                        help="run LONG_TOY_METHODS instead (minutes per run: "
+                             f"{', '.join(LONG_TOY_METHODS)}), by default to "
+                             "bench/mode_collapse_long.md")
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
     parser.add_argument("--workers", type=int, default=2,
                         help="runs at a time, one CPU thread each (default 2)")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "mode_collapse.md",
-                        help="Markdown file to write (default bench/mode_collapse.md)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="Markdown file to write (default bench/mode_collapse.md, with "
+                             "--long bench/mode_collapse_long.md)")
     parser.add_argument("--json", type=Path, default=None,
                         help="also write every run's numbers to this JSON file")
     parser.add_argument("--resume", type=Path, default=None,
@@ -250,6 +258,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--tiny", action="store_true",
                         help="a smoke run: 1 seed, 4 steps, to --out (give a scratch path)")
     args = parser.parse_args(argv)
+    if args.methods is None:
+        args.methods = list(LONG_TOY_METHODS if args.long else TOY_METHODS)
+    if args.out is None:
+        args.out = ROOT / "bench" / ("mode_collapse_long.md" if args.long else "mode_collapse.md")
     if args.tiny:
         args.seeds, args.steps = 1, 4
     if args.seeds < 1 or args.workers < 1 or args.steps < 0:
@@ -261,7 +273,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ganlib.remedies import TOY_METHODS, run_toy_benchmark
+    from ganlib.remedies import run_toy_benchmark, toy_settings
 
     args = parse_args(argv)
     changes = {"steps": args.steps} if args.steps else {}
@@ -272,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
 
     done: list[dict] = []
     if args.resume is not None and args.resume.exists():
-        steps = {m: args.steps or TOY_METHODS[m].steps for m in args.methods}
+        steps = {m: args.steps or toy_settings(m).steps for m in args.methods}
         done = [r for r in json.loads(args.resume.read_text(encoding="utf-8"))["runs"]
                 if r["method"] in args.methods and r["dataset"] in args.datasets
                 and r["seed"] in seeds and r["steps"] == steps[r["method"]]]
