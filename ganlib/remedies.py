@@ -237,7 +237,6 @@ def toy_settings(method: str) -> ToyGANSettings:
                      f"{list(TOY_METHODS) + list(LONG_TOY_METHODS)}")
 
 
-
 def build_toy_gan(
     method: str | ToyGANSettings, seed: int = 0, device: str | torch.device = "cpu",
     **changes: Any,
