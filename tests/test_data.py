@@ -182,10 +182,33 @@ def test_data_already_on_disk_is_used_without_network(tmp_path, monkeypatch, cap
     assert "source='torchvision'" in repr(ds)
 
 
+@pytest.mark.parametrize(
+    ("loader", "name"), [(load_mnist, "MNIST"), (load_fashion_mnist, "FashionMNIST")]
+)
+def test_limit_keeps_the_first_images_only(tmp_path, monkeypatch, capsys, loader, name):
+    monkeypatch.setenv("GANLIB_OFFLINE", "1")
+    images, labels = _write_idx(tmp_path / name / "raw")
+    ds = loader(tmp_path, train=True, limit=5)
+    assert len(ds) == 5 and torch.equal(ds.labels, labels[:5].long())
+    assert torch.allclose(ds.images[:, 0], images[:5].float() / 127.5 - 1)
+    assert ("(5 digits" if name == "MNIST" else "(5 images") in capsys.readouterr().out
+    assert len(loader(tmp_path, limit=100, verbose=False)) == 12  # more than there are
+    for bad in (0, -3, 2.5, True):
+        with pytest.raises(ValueError, match="limit must be a positive int or None"):
+            loader(tmp_path, limit=bad, verbose=False)
+
+
+def test_limit_applies_to_the_offline_digits(monkeypatch):
+    monkeypatch.setenv("GANLIB_OFFLINE", "1")
+    full = load_mnist(verbose=False)
+    part = load_mnist(verbose=False, limit=300)
+    assert torch.equal(part.images, full.images[:300])
+    assert torch.equal(part.labels, full.labels[:300])
+
+
 def test_online_probe_honours_the_offline_switch(monkeypatch):
     monkeypatch.setenv("GANLIB_OFFLINE", "1")
     assert data._online(1.0) is False
-
 
 
 def test_offline_digits_match_mlxtends_own_loader():
