@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -270,6 +271,30 @@ def test_mnist_stand_in_loads_as_the_full_data_set(tmp_path):
     assert len(load_fashion_mnist(root=data, verbose=False)) == 60_000
     nbmemory.link_data(tmp_path / "run", data)
     assert (tmp_path / "run" / "data" / "MNIST" / "raw").is_dir()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="VmHWM is Linux's")
+def test_peak_memory_leaves_out_processes_started_before_it():
+    """A process still alive from an earlier run (a kernel shutting down) is not counted;
+    one started afterwards is."""
+    import subprocess
+
+    hold = "import time; x = bytearray(200 * 2**20); time.sleep(30)"  # 200 MiB, resident
+    earlier = subprocess.Popen([sys.executable, "-c", hold])
+    try:
+        time.sleep(1.5)
+        peak = nbmemory.PeakMemory()
+        assert peak.sample() < 100 * 2**20
+        later = subprocess.Popen([sys.executable, "-c", hold])
+        try:
+            time.sleep(1.5)
+            assert 200 < peak.sample() / 2**20 < 300
+        finally:
+            later.kill()
+            later.wait()
+    finally:
+        earlier.kill()
+        earlier.wait()
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="VmHWM is Linux's")

@@ -100,6 +100,8 @@ def high_water_mark(pid: int) -> int | None:
 class PeakMemory:
     """Largest memory of this process's children (a Jupyter kernel and what it started).
 
+    Only children that did not exist yet when it was made count: a kernel of an earlier
+    run that is still shutting down would otherwise add its whole memory to this one's.
     Called after every cell (papermill hands it to nbclient as ``on_cell_executed``), it
     reads each child's high-water mark: ``peak`` is the largest sum, in bytes, exact on
     Linux. Used as a context manager it also samples, 20 times a second, the children's
@@ -114,16 +116,24 @@ class PeakMemory:
         self.interval = interval
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._earlier = {child.pid for child in self._children()}
+
+    @staticmethod
+    def _children() -> list:
+        import psutil
+
+        try:
+            return psutil.Process().children(recursive=True)
+        except psutil.Error:
+            return []
 
     def sample(self) -> int:
         import psutil
 
         total = anon = 0
-        try:
-            children = psutil.Process().children(recursive=True)
-        except psutil.Error:
-            children = []
-        for child in children:
+        for child in self._children():
+            if child.pid in self._earlier:
+                continue
             fields = _status(child.pid) if self.exact else {}
             mark = fields.get("VmHWM")
             if mark is None:
