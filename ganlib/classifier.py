@@ -182,7 +182,7 @@ def train_classifier(
 
 @torch.no_grad()
 def classifier_outputs(
-    images: Tensor, model: MNISTClassifier | None = None, batch_size: int = 500
+    images: Tensor, model: MNISTClassifier | None = None, batch_size: int = 256
 ) -> tuple[Tensor, Tensor]:
     """Logits ``(N, 10)`` and features ``(N, 64)`` of digits ``(N, 1, S, S)`` in [-1, 1].
 
