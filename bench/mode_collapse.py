@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/_common.py
 
 # PacGAN Table 1 (Lin et al. 2018), mean ± standard error over 10 runs:
 # (ring modes, ring % HQ, ring reverse KL, grid modes, grid % HQ, grid reverse KL).
@@ -211,20 +212,12 @@ def markdown(results: list[dict], methods: list[str], datasets: list[str], args,
 
 def machine() -> str:
     import torch
+    from _common import _cpu_model, loadavg
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = ""
-    if hasattr(os, "getloadavg"):
-        load = f", load average at the end {os.getloadavg()[0]:.1f}"
-    return (f"{cpu}, {os.cpu_count()} logical CPUs{load}; Python {platform.python_version()}, "
-            f"torch {torch.__version__}, {platform.system()}")
+    load = loadavg()
+    load = f", load average at the end {load[0]:.1f}" if load else ""
+    return (f"{_cpu_model()}, {os.cpu_count()} logical CPUs{load}; Python "
+            f"{platform.python_version()}, torch {torch.__version__}, {platform.system()}")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
