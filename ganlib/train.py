@@ -32,14 +32,14 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from .losses import LOSSES, gradient_penalty
+from .losses import LOSSES, gradient_penalty, r1_penalty
 from .utils import get_device
 
 __all__ = ["History", "Trainer", "train", "StopTraining", "NonFiniteLossError"]
 
 COLUMNS = (
     "step", "time", "d_loss", "g_loss", "d_real", "d_fake",
-    "gp", "gp_grad_norm", "d_grad_norm", "g_grad_norm",
+    "gp", "gp_grad_norm", "r1", "d_grad_norm", "g_grad_norm",
 )
 
 
@@ -66,7 +66,8 @@ class History:
     ``d_loss``/``g_loss``, ``d_real``/``d_fake`` (mean D(x) and D(G(z)) as probabilities
     for the minimax and non-saturating losses, mean raw outputs for the others), ``gp``
     and ``gp_grad_norm`` (penalty and mean gradient norm at the interpolates, NaN without
-    a penalty), ``d_grad_norm``/``g_grad_norm`` (total L2 norm of each network's gradient).
+    a penalty), ``r1`` (R1 penalty, the mean ‖∇ₓD(x)‖² on real data, NaN without it),
+    ``d_grad_norm``/``g_grad_norm`` (total L2 norm of each network's gradient).
     """
 
     def __init__(self, rows: Iterable[dict[str, float]] = ()) -> None:
@@ -183,6 +184,9 @@ class Trainer:
         latent_dim: size of the noise; read from ``generator.latent_dim`` when omitted.
         n_critic: discriminator updates per generator update.
         gp_weight: λ of the WGAN-GP gradient penalty (0 = none; the paper uses 10).
+        r1_weight: γ of the R1 penalty on real data, added to D's loss as γ/2 · E‖∇ₓD(x)‖²
+            (0 = none; Mescheder et al. 2018 use 10). Meant for a discriminator without
+            batch norm, whose per-sample gradients are then truly per sample.
         clip_value: clip the discriminator's weights to ``[-c, c]`` after each update (WGAN).
         lr, betas: Adam settings for both networks (DCGAN: 2e-4, (0.5, 0.999); WGAN-GP:
             1e-4, (0.0, 0.9)). ``lr_d`` overrides the discriminator's learning rate.
@@ -204,6 +208,7 @@ class Trainer:
         latent_dim: int | None = None,
         n_critic: int = 1,
         gp_weight: float = 0.0,
+        r1_weight: float = 0.0,
         clip_value: float | None = None,
         lr: float = 2e-4,
         betas: tuple[float, float] = (0.5, 0.999),
@@ -222,6 +227,8 @@ class Trainer:
             raise ValueError(f"n_critic must be a positive int, got {n_critic!r}")
         if gp_weight < 0:
             raise ValueError(f"gp_weight must be >= 0, got {gp_weight!r}")
+        if r1_weight < 0:
+            raise ValueError(f"r1_weight must be >= 0, got {r1_weight!r}")
         if clip_value is not None and clip_value <= 0:
             raise ValueError(f"clip_value must be positive or None, got {clip_value!r}")
         if latent_dim is None:
@@ -236,6 +243,7 @@ class Trainer:
         self.latent_dim = latent_dim
         self.n_critic = n_critic
         self.gp_weight = float(gp_weight)
+        self.r1_weight = float(r1_weight)
         self.clip_value = clip_value
         self.bf16 = bf16
         self.channels_last = channels_last
@@ -407,16 +415,21 @@ class Trainer:
     def _discriminator_step(self, real: Tensor, fake: Tensor, log: bool) -> dict[str, float]:
         D = self.discriminator
         self.d_optimizer.zero_grad(set_to_none=True)
+        if self.r1_weight > 0:
+            real = real.detach().requires_grad_(True)  # R1 differentiates D(x) in x
         with self._autocast():
             real_logits = D(real).float()
             fake_logits = D(fake.detach()).float()
             loss = self._d_loss(real_logits, fake_logits)
         total = loss
-        gp = norms = None
+        gp = norms = r1 = None
         if self.gp_weight > 0:
             with self._autocast():
                 gp, norms = gradient_penalty(D, real, fake, self.noise_rng, return_norms=True)
-            total = loss + self.gp_weight * gp.float()
+            total = total + self.gp_weight * gp.float()
+        if self.r1_weight > 0:
+            r1 = r1_penalty(real_logits, real)
+            total = total + self.r1_weight / 2 * r1
         value = float(total.detach())
         if not math.isfinite(value):
             raise NonFiniteLossError("discriminator", value, self.step + 1)
@@ -430,6 +443,7 @@ class Trainer:
                 "d_fake": float(squash(fake_logits.detach()).mean()),
                 "gp": float(gp.detach()) if gp is not None else math.nan,
                 "gp_grad_norm": float(norms.mean()) if norms is not None else math.nan,
+                "r1": float(r1.detach()) if r1 is not None else math.nan,
                 "d_grad_norm": _grad_norm(D.parameters()),
             }
         self.d_optimizer.step()

@@ -16,6 +16,7 @@ from ganlib.losses import (
     minimax_d_loss,
     minimax_g_loss,
     nonsaturating_g_loss,
+    r1_penalty,
     wasserstein_d_loss,
     wasserstein_g_loss,
 )
@@ -173,3 +174,33 @@ def test_gradient_penalty_with_a_cuda_generator():
     gp = gradient_penalty(Linear(w), torch.randn(8, 2, device="cuda"),
                           torch.randn(8, 2, device="cuda"), generator=g)
     assert float(gp.detach()) == pytest.approx(16.0)
+
+
+# ------------------------------------------------------------------------------ R1
+def test_r1_penalty_of_a_linear_discriminator_is_its_squared_weight_norm():
+    w = torch.tensor([3.0, -4.0, 12.0])  # ‖w‖ = 13 at every sample
+    x = torch.randn(8, 3).requires_grad_(True)
+    penalty, norms = r1_penalty(x @ w, x, return_norms=True)
+    assert float(penalty) == pytest.approx(169.0)
+    assert torch.allclose(norms, torch.full((8,), 13.0))
+
+
+def test_r1_penalty_sums_over_each_samples_whole_image_and_averages_over_the_batch():
+    x = torch.randn(4, 2, 3, 3).requires_grad_(True)
+    scale = torch.tensor([1.0, 2.0, 3.0, 4.0])
+    logits = (x.flatten(1).sum(1)) * scale  # ∇ of sample i: scale_i at each of its 18 pixels
+    expected = (18 * scale**2).mean()
+    assert float(r1_penalty(logits, x)) == pytest.approx(float(expected))
+
+
+def test_r1_penalty_is_differentiable_in_the_discriminators_weights():
+    w = torch.tensor([1.0, 2.0], requires_grad=True)
+    x = torch.randn(5, 2).requires_grad_(True)
+    r1_penalty(x @ w, x).backward()  # d‖w‖²/dw = 2w
+    assert torch.allclose(w.grad, 2 * w.detach())
+
+
+def test_r1_penalty_needs_an_input_that_requires_grad():
+    x = torch.randn(4, 3)
+    with pytest.raises(ValueError, match="requires_grad"):
+        r1_penalty(x.sum(1), x)

@@ -1,3 +1,4 @@
+import copy
 import math
 import pickle
 
@@ -7,7 +8,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from ganlib.data import gaussian_mixture_1d, ring2d
-from ganlib.losses import minimax_d_loss
+from ganlib.losses import LOSSES, minimax_d_loss, r1_penalty
 from ganlib.models import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
 from ganlib.train import History, NonFiniteLossError, StopTraining, Trainer, train
 
@@ -40,7 +41,7 @@ def test_fit_logs_a_history_usable_as_a_table(ring_data):
     assert list(df.index) == [5, 10, 15, 20]
     assert {"d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm", "time"} <= set(df)
     assert (df["d_real"].between(0, 1)).all() and (df["time"].diff().dropna() >= 0).all()
-    assert df["gp"].isna().all()  # no penalty asked for
+    assert df["gp"].isna().all() and df["r1"].isna().all()  # no penalty asked for
     assert "last step 20" in repr(h) and h.last()["step"] == 20
     with pytest.raises(KeyError, match="no column"):
         h["accuracy"]
@@ -126,6 +127,39 @@ def test_gradient_penalty_is_logged(ring_data):
     assert (h["gp"] >= 0).all() and (h["gp_grad_norm"] > 0).all()
 
 
+def test_r1_adds_half_gamma_times_the_penalty_to_the_discriminators_loss():
+    """One SGD step (lr 1) moves D's weights by exactly -(∇loss + γ/2 ∇R1)."""
+    gamma = 10.0
+    torch.manual_seed(0)
+    real, fake = torch.randn(16, 2), torch.randn(16, 2)
+    G, D = toy_pair()
+    reference = copy.deepcopy(D)
+    t = Trainer(G, D, r1_weight=gamma, device="cpu",
+                d_optimizer=lambda p: torch.optim.SGD(p, lr=1.0))
+    row = t._discriminator_step(real, fake, log=True)
+
+    x = real.clone().requires_grad_(True)
+    real_logits = reference(x)
+    loss = LOSSES["nonsaturating"][0](real_logits, reference(fake))
+    penalty = r1_penalty(real_logits, x)
+    grads = torch.autograd.grad(loss + gamma / 2 * penalty, list(reference.parameters()))
+    for p, p0, g in zip(D.parameters(), reference.parameters(), grads):
+        assert torch.allclose(p.detach(), p0.detach() - g, atol=1e-6)
+    assert row["r1"] == pytest.approx(float(penalty.detach()))
+
+
+def test_r1_keeps_the_discriminator_flat_on_the_real_data(ring_data):
+    """With γ = 10 the logged ‖∇ₓD(x)‖² on real data stays far below the unpenalised run's."""
+    final = {}
+    for gamma in (0.0, 10.0):
+        G, D = toy_pair(seed=1)
+        t = Trainer(G, D, r1_weight=gamma, device="cpu", lr=1e-3, seed=1)
+        t.fit(ring_data, 300, batch_size=64, progress=False, log_every=300)
+        x = ring_data[:512].clone().requires_grad_(True)
+        final[gamma] = float(r1_penalty(D(x), x).detach())
+    assert final[10.0] < 0.2 * final[0.0], final
+
+
 # --------------------------------------------------------------------- data sources
 def test_data_sources(ring_data):
     ring = ring2d()
@@ -156,6 +190,7 @@ def test_generator_and_data_shapes_must_agree():
         ({"loss": "bce"}, "loss must be one of"),
         ({"n_critic": 0}, "n_critic must be"),
         ({"gp_weight": -1}, "gp_weight must be"),
+        ({"r1_weight": -1}, "r1_weight must be"),
         ({"clip_value": 0}, "clip_value must be"),
         ({"device": "gpu"}, "device must be"),
     ],
