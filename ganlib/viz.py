@@ -47,6 +47,7 @@ _LABELS = {
     "d_fake": "D on generated",
     "gp": "gradient penalty",
     "gp_grad_norm": "‖∇D‖ at interpolates",
+    "r1": "R1 penalty",
     "d_grad_norm": "D gradient norm",
     "g_grad_norm": "G gradient norm",
 }

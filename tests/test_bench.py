@@ -65,6 +65,12 @@ def test_time_to_quality_script_runs_on_tiny_settings(tmp_path):
         assert 0 < out["real_floor"]["confidence"] <= 1
 
 
+def test_time_to_quality_runs_the_mnist_task_with_the_r1_penalty(tmp_path):
+    out = _run("time_to_quality.py", tmp_path, "--tasks", "mnist", "--mnist-r1", "10")
+    (run,) = out["runs"]
+    assert run["setting"].endswith("R1 γ=10") and run["steps_run"] == 4
+
+
 @pytest.mark.parametrize("size", [28, 32, 64])
 def test_reference_nets_are_ganlibs_with_a_sigmoid(speed, size):
     G, D, refG, refD = speed.make_models(size, 3 if size == 64 else 1, 8, seed=0)

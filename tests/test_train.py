@@ -143,7 +143,7 @@ def test_r1_adds_half_gamma_times_the_penalty_to_the_discriminators_loss():
     loss = LOSSES["nonsaturating"][0](real_logits, reference(fake))
     penalty = r1_penalty(real_logits, x)
     grads = torch.autograd.grad(loss + gamma / 2 * penalty, list(reference.parameters()))
-    for p, p0, g in zip(D.parameters(), reference.parameters(), grads):
+    for p, p0, g in zip(D.parameters(), reference.parameters(), grads, strict=True):
         assert torch.allclose(p.detach(), p0.detach() - g, atol=1e-6)
     assert row["r1"] == pytest.approx(float(penalty.detach()))
 
