@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import math
 import os
 import platform
 import shlex
@@ -34,29 +33,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/_common.py
 
-# PacGAN Table 1 (Lin et al. 2018), mean ± standard error over 10 runs:
-# (ring modes, ring % HQ, ring reverse KL, grid modes, grid % HQ, grid reverse KL).
-PACGAN_TABLE_1 = {
-    "GAN": ("6.3 ± 0.5", "98.2 ± 0.2", "0.45 ± 0.09", "17.3 ± 0.8", "94.8 ± 0.7", "0.70 ± 0.07"),
-    "ALI": ("6.6 ± 0.3", "97.6 ± 0.4", "0.36 ± 0.04", "24.1 ± 0.4", "95.7 ± 0.6", "0.14 ± 0.03"),
-    "PacGAN2": ("7.9 ± 0.1", "95.6 ± 2.0", "0.07 ± 0.03", "23.8 ± 0.7", "91.3 ± 0.8",
-                "0.13 ± 0.04"),
-    "PacGAN3": ("7.8 ± 0.1", "97.7 ± 0.3", "0.10 ± 0.02", "24.6 ± 0.4", "94.2 ± 0.4",
-                "0.06 ± 0.02"),
-    "PacGAN4": ("7.8 ± 0.1", "95.9 ± 1.4", "0.07 ± 0.02", "24.8 ± 0.2", "93.6 ± 0.6",
-                "0.04 ± 0.01"),
-}
+from ganlib.remedies import PACGAN_TABLE_1, mean_se  # noqa: E402
+
 DATASETS = ("ring", "grid")
-
-
-def mean_se(values: list[float]) -> tuple[float, float]:
-    """Mean and standard error (sample std / √n; 0 for one value)."""
-    n = len(values)
-    mean = sum(values) / n
-    if n < 2:
-        return mean, 0.0
-    var = sum((v - mean) ** 2 for v in values) / (n - 1)
-    return mean, math.sqrt(var / n)
 
 
 def _cell(values: list[float], scale: float = 1.0, digits: int = 1) -> str:

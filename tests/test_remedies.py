@@ -9,8 +9,11 @@ import torch
 
 from ganlib.models import MLPDiscriminator
 from ganlib.remedies import (
+    PACGAN_COLUMNS,
+    PACGAN_TABLE_1,
     MinibatchStdDev,
     MinibatchStdDevDiscriminator,
+    mean_se,
     minibatch_stddev,
     pack,
 )
@@ -307,3 +310,21 @@ def test_the_benchmark_script_writes_its_table(tmp_path):
     runs2 = json.loads(js2.read_text())["runs"]
     assert len(runs2) == 6 and runs2[:4] == runs
     assert "runs kept from its JSON by" in out2.read_text()  # both commands are named
+
+
+# ------------------------------------------------------------- PacGAN's table, mean ± SE
+def test_mean_se_is_the_mean_and_the_standard_error_of_the_mean():
+    mean, se = mean_se([1.0, 2.0, 3.0, 6.0])  # sample std √(14/3), n = 4
+    assert mean == pytest.approx(3.0) and se == pytest.approx(math.sqrt(14 / 3) / 2)
+    assert mean_se([5]) == (5.0, 0.0)
+    with pytest.raises(ValueError, match="at least one value"):
+        mean_se([])
+
+
+def test_pacgan_table_1_has_a_mean_and_error_in_every_column():
+    assert set(PACGAN_TABLE_1) == {"GAN", "ALI", "PacGAN2", "PacGAN3", "PacGAN4"}
+    for cells in PACGAN_TABLE_1.values():
+        assert len(cells) == len(PACGAN_COLUMNS)
+        for cell in cells:
+            mean, se = (float(x) for x in cell.split(" ± "))
+            assert mean >= 0 and se >= 0
