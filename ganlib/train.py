@@ -22,6 +22,7 @@ import math
 import os
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import nullcontext
 from pathlib import Path
@@ -186,7 +187,8 @@ class Trainer:
         gp_weight: λ of the WGAN-GP gradient penalty (0 = none; the paper uses 10).
         r1_weight: γ of the R1 penalty on real data, added to D's loss as γ/2 · E‖∇ₓD(x)‖²
             (0 = none; Mescheder et al. 2018 use 10). Meant for a discriminator without
-            batch norm, whose per-sample gradients are then truly per sample.
+            batch norm, whose per-sample gradients are then truly per sample (a
+            ``UserWarning`` otherwise).
         clip_value: clip the discriminator's weights to ``[-c, c]`` after each update (WGAN).
         lr, betas: Adam settings for both networks (DCGAN: 2e-4, (0.5, 0.999); WGAN-GP:
             1e-4, (0.0, 0.9)). ``lr_d`` overrides the discriminator's learning rate.
@@ -229,6 +231,13 @@ class Trainer:
             raise ValueError(f"gp_weight must be >= 0, got {gp_weight!r}")
         if r1_weight < 0:
             raise ValueError(f"r1_weight must be >= 0, got {r1_weight!r}")
+        if r1_weight > 0 and any(isinstance(m, nn.modules.batchnorm._BatchNorm)
+                                 for m in discriminator.modules()):
+            warnings.warn(
+                "r1_weight > 0 with a discriminator that uses batch norm: each sample's logit "
+                "then depends on the whole batch, so the R1 penalty no longer measures each "
+                "sample's own gradient; use a discriminator without batch norm (e.g. "
+                "DCGANDiscriminator(..., norm='none'))", stacklevel=2)
         if clip_value is not None and clip_value <= 0:
             raise ValueError(f"clip_value must be positive or None, got {clip_value!r}")
         if latent_dim is None:

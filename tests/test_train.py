@@ -1,6 +1,7 @@
 import copy
 import math
 import pickle
+import warnings
 
 import pytest
 import torch
@@ -146,6 +147,16 @@ def test_r1_adds_half_gamma_times_the_penalty_to_the_discriminators_loss():
     for p, p0, g in zip(D.parameters(), reference.parameters(), grads, strict=True):
         assert torch.allclose(p.detach(), p0.detach() - g, atol=1e-6)
     assert row["r1"] == pytest.approx(float(penalty.detach()))
+
+
+def test_r1_with_a_batch_norm_discriminator_warns():
+    G = DCGANGenerator(16, 1, 28, 8)
+    with pytest.warns(UserWarning, match="batch norm"):
+        Trainer(G, DCGANDiscriminator(1, 28, 8), r1_weight=10.0, device="cpu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # without batch norm, or without R1: no warning
+        Trainer(G, DCGANDiscriminator(1, 28, 8, norm="none"), r1_weight=10.0, device="cpu")
+        Trainer(G, DCGANDiscriminator(1, 28, 8), device="cpu")
 
 
 def test_r1_keeps_the_discriminator_flat_on_the_real_data(ring_data):
