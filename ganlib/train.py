@@ -143,6 +143,10 @@ class _Batches:
         elif callable(getattr(data, "sample", None)):
             self.sampler = data
         elif isinstance(data, DataLoader | Iterable):
+            own = getattr(data, "batch_size", None)  # a DataLoader's; None with a batch sampler
+            if own is not None and own != batch_size:
+                raise ValueError(f"the DataLoader yields batches of {own} but fit's batch_size is "
+                                 f"{batch_size}: pass the same number to both")
             self.loader = data
         else:
             raise TypeError(
@@ -353,7 +357,7 @@ class Trainer:
                 tensor), a distribution with ``.sample(n, generator)``, or an iterable of
                 batches (a ``DataLoader``; its order is not restored on resume).
             steps: generator updates to run now (added to those already run).
-            batch_size: samples per batch.
+            batch_size: samples per batch (with a ``DataLoader``, the same as its own).
             log_every: add a history row (and call the callbacks) every this many steps.
             snapshot_every: keep ``G(fixed_noise)`` every this many steps in
                 ``self.snapshots`` (0 = never).

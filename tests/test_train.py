@@ -186,6 +186,9 @@ def test_data_sources(ring_data):
         Trainer(G, D, device="cpu").fit(ring_data[:10], 3, batch_size=16, progress=False)
     with pytest.raises(ValueError, match=r"shape \(N, \.\.\.\)"):
         Trainer(G, D, device="cpu").fit(torch.zeros(100), 3, batch_size=16, progress=False)
+    loader = DataLoader(TensorDataset(ring_data), batch_size=32)
+    with pytest.raises(ValueError, match="yields batches of 32 but fit's batch_size is 16"):
+        Trainer(G, D, device="cpu").fit(loader, 3, batch_size=16, progress=False)
 
 
 def test_generator_and_data_shapes_must_agree():
