@@ -155,6 +155,7 @@ class _Batches:
             )
         self.perm = torch.empty(0, dtype=torch.long)
         self.pos = 0
+        self.shapes_checked = False  # against the generator's samples, on the first batch
 
     def next(self) -> Tensor:
         if self.tensor is not None:
@@ -384,8 +385,9 @@ class Trainer:
             pos, perm = self._batches.pos, self._batches.perm
             self._batches = _Batches(data, batch_size, self.data_rng)
             self._batches.pos, self._batches.perm = pos, perm
-        if self._batches.tensor is not None:
+        if self._batches.tensor is not None:  # before any work; loaders: on their first batch
             self._check_shapes(self._batches.tensor[:2])
+            self._batches.shapes_checked = True
         if snapshot_every and not self.snapshots:
             self.snapshots.append((self.step, self.sample(z=self.fixed_noise)))
         self.interrupted = False
@@ -471,6 +473,9 @@ class Trainer:
         stats: dict[str, float] = {}
         for i in range(self.n_critic):
             real = self._to_device(self._batches.next())
+            if not self._batches.shapes_checked:
+                self._check_shapes(real)
+                self._batches.shapes_checked = True
             z = self.noise(real.shape[0])
             last = i == self.n_critic - 1
             with self._autocast(), (nullcontext() if last else torch.no_grad()):

@@ -198,6 +198,19 @@ def test_generator_and_data_shapes_must_agree():
         Trainer(G, D, device="cpu").fit(torch.zeros(64, 1, 32, 32), 1, batch_size=8, progress=False)
 
 
+def test_generator_and_loader_shapes_must_agree_before_any_update():
+    G = DCGANGenerator(8, 1, 32, 4)
+    D = DCGANDiscriminator(1, 32, 4)
+    before = [p.detach().clone() for p in (*G.parameters(), *D.parameters())]
+    trainer = Trainer(G, D, device="cpu")
+    loader = DataLoader(torch.zeros(64, 1, 28, 28), batch_size=8)  # forgot to pad to 32 px
+    with pytest.raises(ValueError, match=r"makes samples of shape \(1, 32, 32\) but the data has samples of shape \(1, 28, 28\)"):
+        trainer.fit(loader, 2, batch_size=8, progress=False)
+    assert trainer.step == 0
+    after = [p.detach() for p in (*G.parameters(), *D.parameters())]
+    assert all(torch.equal(x, y) for x, y in zip(before, after, strict=True))
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
