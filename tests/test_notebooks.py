@@ -118,6 +118,18 @@ def test_setup_then_parameters_cell(committed):
     assert parameter_defaults(tagged[0][1].source), f"{name}: the parameters cell sets nothing"
 
 
+def test_papermill_reads_every_parameter(committed):
+    """papermill's own parser (``papermill --help-notebook``) must see every assignment of the
+    parameters cell: a comment holding a second "=" makes it skip the whole line."""
+    from papermill.translators import PythonTranslator
+
+    name, nb = committed
+    ((_, cell),) = parameters_cells(nb)
+    seen = {p.name for p in PythonTranslator.inspect(cell)}
+    missed = sorted(set(parameter_defaults(cell.source)) - seen)
+    assert not missed, f"{name}: papermill cannot parse the lines of {missed} (one '=' per line)"
+
+
 def test_checked_numbers_have_output(committed):
     name, nb = committed
     empty = [
