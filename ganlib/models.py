@@ -23,6 +23,8 @@ __all__ = [
     "DCGANCritic",
     "dcgan_init",
     "count_parameters",
+    "check_batch_shape",
+    "mlp_discriminator_layers",
 ]
 
 IMAGE_SIZES = (28, 32, 64)
@@ -57,7 +59,12 @@ def _check_noise(z: Tensor, latent_dim: int) -> None:
         )
 
 
-def _check_input(x: Tensor, shape: tuple[int, ...], what: str = "input") -> None:
+def check_batch_shape(x: Tensor, shape: tuple[int, ...], what: str = "input") -> None:
+    """Raise a ``ValueError`` unless ``x`` is a batch ``(N, *shape)`` of samples of ``shape``.
+
+    The message names ``what`` was expected and what was received, e.g. ``expected images
+    of shape (N, 1, 28, 28), got (2, 3, 28, 28)``. Any ``N`` (0 included) is accepted.
+    """
     if x.ndim != len(shape) + 1 or tuple(x.shape[1:]) != shape:
         expected = "(N, " + ", ".join(str(s) for s in shape) + ")"
         raise ValueError(f"expected {what} of shape {expected}, got {tuple(x.shape)}")
@@ -68,17 +75,20 @@ def _maybe_sn(layer: nn.Module, spectral_norm: bool) -> nn.Module:
 
 
 # ------------------------------------------------------------------------------- MLPs
-def _mlp_discriminator_layers(
+def mlp_discriminator_layers(
     width: int,
     hidden: Sequence[int],
-    spectral_norm: bool,
+    spectral_norm: bool = False,
     before_last_hidden: nn.Module | None = None,
 ) -> list[nn.Module]:
-    """``width`` features → Linear → LeakyReLU(0.2) per width of ``hidden`` → one logit.
+    """The layers of an MLP discriminator: ``(N, width)`` → logits ``(N, 1)``.
 
-    ``before_last_hidden``, a module that appends one feature per sample (the minibatch
-    standard deviation), goes in front of the last hidden layer. ``spectral_norm`` wraps
-    every linear layer.
+    ``width`` features → Linear → LeakyReLU(0.2) per width of ``hidden`` → a linear layer
+    giving one logit. ``before_last_hidden``, a module that appends one feature per sample
+    (e.g. :class:`ganlib.remedies.MinibatchStdDev`), goes in front of the last hidden
+    layer, whose input is one wider for it. ``spectral_norm`` wraps every linear layer.
+    Returns a list for ``nn.Sequential(*layers)`` (no flattening, no packing: callers
+    reshape their input to ``(N, width)`` first).
     """
     layers: list[nn.Module] = []
     for i, h in enumerate(hidden):
@@ -159,10 +169,10 @@ class MLPDiscriminator(nn.Module):
             raise ValueError(f"pack must be >= 1, got {pack!r}")
         self.pack = int(pack)
         width = int(torch.tensor(self.in_shape).prod()) * self.pack
-        self.net = nn.Sequential(*_mlp_discriminator_layers(width, hidden, spectral_norm))
+        self.net = nn.Sequential(*mlp_discriminator_layers(width, hidden, spectral_norm))
 
     def forward(self, x: Tensor) -> Tensor:
-        _check_input(x, self.in_shape)
+        check_batch_shape(x, self.in_shape)
         if x.shape[0] % self.pack:
             raise ValueError(
                 f"expected a batch size divisible by pack={self.pack}, got {x.shape[0]}"
@@ -279,7 +289,7 @@ class DCGANDiscriminator(nn.Module):
         self.apply(dcgan_init)
 
     def forward(self, x: Tensor) -> Tensor:
-        _check_input(x, (self.channels, self.image_size, self.image_size), "images")
+        check_batch_shape(x, (self.channels, self.image_size, self.image_size), "images")
         return self.net(x).flatten()
 
 

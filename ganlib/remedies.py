@@ -28,7 +28,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from .models import MLPDiscriminator, MLPGenerator, _check_input, _mlp_discriminator_layers
+from .models import MLPDiscriminator, MLPGenerator, check_batch_shape, mlp_discriminator_layers
 from .train import Trainer
 
 __all__ = [
@@ -156,11 +156,11 @@ class MinibatchStdDevDiscriminator(nn.Module):
         if not hidden:
             raise ValueError("hidden must name at least one hidden layer")
         width = int(torch.tensor(self.in_shape).prod())
-        self.net = nn.Sequential(nn.Flatten(), *_mlp_discriminator_layers(
+        self.net = nn.Sequential(nn.Flatten(), *mlp_discriminator_layers(
             width, hidden, spectral_norm, before_last_hidden=MinibatchStdDev(group_size)))
 
     def forward(self, x: Tensor) -> Tensor:
-        _check_input(x, self.in_shape)
+        check_batch_shape(x, self.in_shape)
         return self.net(x).squeeze(1)
 
 

@@ -10,8 +10,10 @@ from ganlib.models import (
     DCGANGenerator,
     MLPDiscriminator,
     MLPGenerator,
+    check_batch_shape,
     count_parameters,
     dcgan_init,
+    mlp_discriminator_layers,
 )
 
 SIZES = (28, 32, 64)
@@ -180,3 +182,28 @@ def test_packing_judges_groups_of_samples():
     assert torch.allclose(D(x)[0], D(y)[0])
     with pytest.raises(ValueError, match="divisible by pack=4"):
         D(torch.randn(10, 2))
+
+
+def test_check_batch_shape_names_what_was_expected_and_received():
+    check_batch_shape(torch.zeros(3, 1, 4, 4), (1, 4, 4))
+    check_batch_shape(torch.zeros(0, 2), (2,))
+    with pytest.raises(ValueError, match=r"expected points of shape \(N, 2\), got \(3, 3\)"):
+        check_batch_shape(torch.zeros(3, 3), (2,), "points")
+    with pytest.raises(ValueError, match=r"expected input of shape \(N, 1, 4, 4\), got \(1, 4, 4\)"):
+        check_batch_shape(torch.zeros(1, 4, 4), (1, 4, 4))
+
+
+def test_mlp_discriminator_layers_widths_and_the_extra_feature():
+    class AppendOne(nn.Module):
+        def forward(self, h):
+            return torch.cat([h, torch.ones(h.shape[0], 1)], dim=1)
+
+    layers = mlp_discriminator_layers(6, (16, 8))
+    linears = [m for m in layers if isinstance(m, nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linears] == [(6, 16), (16, 8), (8, 1)]
+    assert sum(isinstance(m, nn.LeakyReLU) and m.negative_slope == 0.2 for m in layers) == 2
+    extra = AppendOne()
+    layers = mlp_discriminator_layers(6, (16, 8), spectral_norm=True, before_last_hidden=extra)
+    assert layers.index(extra) == 2 and layers[3].in_features == 17
+    assert all(hasattr(m, "parametrizations") for m in layers if isinstance(m, nn.Linear))
+    assert nn.Sequential(*layers)(torch.randn(5, 6)).shape == (5, 1)
