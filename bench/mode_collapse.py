@@ -1,6 +1,6 @@
 """The course's mode-collapse benchmark: PacGAN's 2-D ring and grid, several seeds.
 
-Trains every method of ``ganlib.remedies.TOY_METHODS`` (a plain GAN, the minibatch
+Trains every method of ``ganlib.toy_benchmark.TOY_METHODS`` (a plain GAN, the minibatch
 standard deviation, PacGAN2/3/4, WGAN-GP) on the 2-D ring (8 modes, std 0.01) and the
 2-D grid (25 modes, std 0.05) of the PacGAN protocol, scores 2,500 samples of each run
 with ``ganlib.metrics.mode_stats`` (modes captured, % high quality, reverse KL), and
@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/_common.py
 
-from ganlib.remedies import PACGAN_TABLE_1, mean_se  # noqa: E402
+from ganlib.toy_benchmark import PACGAN_TABLE_1, mean_se  # noqa: E402
 
 DATASETS = ("ring", "grid")
 
@@ -64,7 +64,7 @@ def summarise(results: list[dict], methods: list[str], datasets: list[str]) -> d
 
 def markdown(results: list[dict], methods: list[str], datasets: list[str], args,
              wall: float) -> str:
-    from ganlib.remedies import toy_settings
+    from ganlib.toy_benchmark import toy_settings
 
     table = summarise(results, methods, datasets)
     step_counts = sorted({r["steps"] for r in results})
@@ -200,7 +200,7 @@ def machine() -> str:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    from ganlib.remedies import LONG_TOY_METHODS, TOY_METHODS
+    from ganlib.toy_benchmark import LONG_TOY_METHODS, TOY_METHODS
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -245,7 +245,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ganlib.remedies import run_toy_benchmark, toy_settings
+    from ganlib.toy_benchmark import run_toy_benchmark, toy_settings
 
     args = parse_args(argv)
     changes = {"steps": args.steps} if args.steps else {}

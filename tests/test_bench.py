@@ -85,6 +85,35 @@ def test_time_to_quality_trains_32_px_networks_at_a_given_learning_rate(tmp_path
     assert run["steps_run"] == 4
 
 
+@pytest.mark.slow
+def test_mode_collapse_script_writes_its_table_and_resumes(tmp_path):
+    out, js = tmp_path / "table.md", tmp_path / "runs.json"
+    res = subprocess.run(
+        [sys.executable, str(BENCH / "mode_collapse.py"), "--tiny", "--methods", "GAN",
+         "PacGAN2", "--out", str(out), "--json", str(js), "--workers", "1"],
+        cwd=ROOT, env={**os.environ, "GANLIB_OFFLINE": "1"}, capture_output=True, text=True,
+        timeout=600, check=False)
+    assert res.returncode == 0, res.stdout + res.stderr
+    text = out.read_text()
+    assert "| GAN |" in text and "| PacGAN2 |" in text and "PacGAN's Table 1" in text
+    assert "--tiny" in text and "Machine:" in text
+    runs = json.loads(js.read_text())["runs"]
+    assert len(runs) == 4 and {r["steps"] for r in runs} == {4}
+    # --resume keeps the runs already done and trains only the missing ones.
+    out2, js2 = tmp_path / "table2.md", tmp_path / "runs2.json"
+    res = subprocess.run(
+        [sys.executable, str(BENCH / "mode_collapse.py"), "--tiny", "--methods", "GAN",
+         "PacGAN2", "PacGAN3", "--out", str(out2), "--json", str(js2), "--workers", "1",
+         "--resume", str(js)],
+        cwd=ROOT, env={**os.environ, "GANLIB_OFFLINE": "1"}, capture_output=True, text=True,
+        timeout=600, check=False)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "resuming: 4 runs" in res.stdout and "[  2/2] PacGAN3" in res.stdout
+    runs2 = json.loads(js2.read_text())["runs"]
+    assert len(runs2) == 6 and runs2[:4] == runs
+    assert "runs kept from its JSON by" in out2.read_text()  # both commands are named
+
+
 @pytest.mark.parametrize("size", [28, 32, 64])
 def test_reference_nets_are_ganlibs_with_a_sigmoid(speed, size):
     G, D, refG, refD = speed.make_models(size, 3 if size == 64 else 1, 8, seed=0)
