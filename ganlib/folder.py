@@ -28,9 +28,15 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 
 
 def _image_files(root: Path) -> list[Path]:
+    """Every file under ``root`` whose name ends in an image extension, sorted by path.
+
+    A folder named like an image (``album.png/``) is searched, not taken for one.
+    """
     if not root.is_dir():
         raise FileNotFoundError(f"no folder at {root}")
-    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS)
+    files = sorted(
+        p for p in root.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file()
+    )
     if not files:
         raise FileNotFoundError(
             f"no images ({', '.join(IMAGE_EXTENSIONS)}) in {root} or its sub-folders"

@@ -68,3 +68,10 @@ def test_64px_dcgan_trains_a_step_from_the_folder(folder):
     trainer = Trainer(G, D, device="cpu", seed=0)
     trainer.fit(loader, 2, batch_size=2, progress=False)
     assert trainer.step == 2 and trainer.sample(3).shape == (3, 3, 64, 64)
+
+
+def test_a_folder_named_like_an_image_is_skipped(folder):
+    (folder / "album.png").mkdir()
+    Image.new("RGB", (8, 8)).save(folder / "album.png" / "e_inside.png")
+    ds = load_image_folder(folder, image_size=16)
+    assert len(ds) == 5 and "album.png" not in [p.name for p in ImageFolder(folder).files]
