@@ -1,7 +1,8 @@
 """Images from a folder (e.g. CelebA's ``img_align_celeba/``) for 64-px DCGANs.
 
 Each image is resized so that its shorter side is ``image_size``, centre-cropped to a
-square (PyTorch's DCGAN example does the same) and scaled to [-1, 1]. Two ways in:
+square (PyTorch's DCGAN example does the same) and scaled to [-1, 1] from its own range:
+[0, 255] for 8-bit images, [0, 65535] for 16-bit greyscale. Two ways in:
 
 - :class:`ImageFolder` reads the files lazily, one per ``__getitem__``: use it with a
   ``DataLoader`` (workers decode in parallel) for large folders — CelebA's 202,599 faces
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -21,6 +23,9 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from .data import ImageDataset
+
+if TYPE_CHECKING:
+    from PIL.Image import Image as PILImage
 
 __all__ = ["IMAGE_EXTENSIONS", "ImageFolder", "load_image_folder"]
 
@@ -44,10 +49,58 @@ def _image_files(root: Path) -> list[Path]:
     return files
 
 
+def _decoded(path: Path) -> PILImage:
+    """The image in ``path``, fully decoded.
+
+    A truncated or undecodable file is an ``OSError`` that names it: Pillow's own
+    message ("image file is truncated") does not say which of many files it was.
+    """
+    from PIL import Image
+
+    try:
+        with Image.open(path) as img:
+            img.load()
+    except Exception as err:  # Pillow raises OSError, SyntaxError, ValueError, EOFError, ...
+        raise OSError(f"cannot decode the image {path}: {err}") from err
+    return img
+
+
+def _with_white_level(img: PILImage, channels: int, path: Path) -> tuple[PILImage, float]:
+    """``img`` in a mode that resizes without losing depth, and the value of white in it.
+
+    8-bit images in any of Pillow's modes (palette, alpha, CMYK, ...) become "RGB" or
+    "L" with white 255. Integer greyscale deeper than 8 bits (Pillow's "I;16…" modes, and
+    "I" read as 16-bit: values past 65535 end up white) becomes "F" with white 65535;
+    "L" or "RGB" would clip every value above 255 to white.
+    """
+    if img.mode.startswith("I"):
+        return img.convert("F"), 65535.0
+    if img.mode == "F":
+        raise ValueError(
+            f"{path}: expected an image of 8- or 16-bit integer pixels, got mode 'F' "
+            "(floating-point pixels have no fixed range to scale to [-1, 1])"
+        )
+    return img.convert("RGB" if channels == 3 else "L"), 255.0
+
+
+def _square(img: PILImage, size: int) -> PILImage:
+    """``img`` resized (bilinear) so its shorter side is ``size``, centre-cropped to a square."""
+    from PIL import Image
+
+    w, h = img.size
+    scale = size / min(w, h)
+    new = (max(size, round(w * scale)), max(size, round(h * scale)))
+    img = img.resize(new, Image.Resampling.BILINEAR)
+    left, top = (new[0] - size) // 2, (new[1] - size) // 2
+    return img.crop((left, top, left + size, top + size))
+
+
 class ImageFolder(Dataset):
     """Every image under ``root`` (sub-folders included, sorted by path), decoded lazily.
 
-    ``dataset[i]`` is one ``(C, S, S)`` float32 tensor in [-1, 1].
+    ``dataset[i]`` is one ``(C, S, S)`` float32 tensor in [-1, 1], scaled from [0, 255]
+    for 8-bit images and from [0, 65535] for 16-bit greyscale (copied to 3 channels when
+    ``channels`` is 3). A file that cannot be decoded is an ``OSError`` naming it.
 
     Args:
         root: the folder.
@@ -69,20 +122,12 @@ class ImageFolder(Dataset):
         return len(self.files)
 
     def __getitem__(self, i: int) -> Tensor:
-        from PIL import Image
-
-        with Image.open(self.files[i]) as img:
-            img = img.convert("RGB" if self.channels == 3 else "L")
-            w, h = img.size
-            scale = self.image_size / min(w, h)
-            size = (max(self.image_size, round(w * scale)), max(self.image_size, round(h * scale)))
-            img = img.resize(size, Image.Resampling.BILINEAR)
-            left = (size[0] - self.image_size) // 2
-            top = (size[1] - self.image_size) // 2
-            img = img.crop((left, top, left + self.image_size, top + self.image_size))
-            arr = np.asarray(img, dtype=np.uint8).copy()
-        x = torch.from_numpy(arr).float().div(127.5).sub(1.0)
-        return x[None] if x.ndim == 2 else x.permute(2, 0, 1).contiguous()
+        path = self.files[i]
+        img, white = _with_white_level(_decoded(path), self.channels, path)
+        arr = np.asarray(_square(img, self.image_size), dtype=np.float32).copy()
+        x = torch.from_numpy(arr).div(white / 2).sub(1.0).clamp(-1.0, 1.0)  # "I" may pass 65535
+        x = x[None] if x.ndim == 2 else x.permute(2, 0, 1)  # (C, S, S)
+        return x.expand(self.channels, -1, -1).contiguous()  # 16-bit grey → RGB copies
 
     def __repr__(self) -> str:
         return (f"ImageFolder({len(self)} images in {str(self.root)!r}, "

@@ -70,6 +70,52 @@ def test_64px_dcgan_trains_a_step_from_the_folder(folder):
     assert trainer.step == 2 and trainer.sample(3).shape == (3, 3, 64, 64)
 
 
+# ------------------------------------------------------- deep images, damaged files, odd names
+def _grey16(path, values):
+    """A 16-bit greyscale image of four rows whose columns hold ``values`` (0..65535)."""
+    Image.fromarray(np.tile(np.array(values, dtype=np.uint16), (4, 1))).save(path)
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_16_bit_greyscale_is_scaled_from_its_full_range(tmp_path, channels):
+    _grey16(tmp_path / "deep.png", [0, 32768, 65535, 65535])
+    assert Image.open(tmp_path / "deep.png").mode == "I;16"
+    x = ImageFolder(tmp_path, image_size=4, channels=channels)[0]
+    expected = torch.tensor([-1.0, 32768 / 32767.5 - 1, 1.0, 1.0]).expand(channels, 4, 4)
+    torch.testing.assert_close(x, expected)
+
+
+def test_32_bit_integer_images_are_read_as_16_bit(tmp_path):
+    # a TIFF holds Pillow's mode "I" (32-bit); opened by content, whatever the name says
+    values = np.array([0, 32768, 65535, 70000], dtype=np.int32)
+    Image.fromarray(np.tile(values, (4, 1))).save(tmp_path / "deep.png", format="TIFF")
+    assert Image.open(tmp_path / "deep.png").mode == "I"
+    x = ImageFolder(tmp_path, image_size=4, channels=1)[0]
+    expected = torch.tensor([-1.0, 32768 / 32767.5 - 1, 1.0, 1.0]).expand(1, 4, 4)
+    torch.testing.assert_close(x, expected)
+
+
+def test_float_images_are_an_error_naming_the_file_and_mode(tmp_path):
+    Image.new("F", (8, 8), 0.5).save(tmp_path / "float.png", format="TIFF")
+    with pytest.raises(ValueError, match=r"float\.png.*mode 'F'"):
+        ImageFolder(tmp_path, image_size=8)[0]
+
+
+def test_a_truncated_image_is_an_error_naming_the_file(tmp_path):
+    noise = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    Image.fromarray(noise).save(tmp_path / "cut.png")
+    raw = (tmp_path / "cut.png").read_bytes()
+    (tmp_path / "cut.png").write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(OSError, match=r"cut\.png"):
+        load_image_folder(tmp_path)
+
+
+def test_an_undecodable_file_is_an_error_naming_it(tmp_path):
+    (tmp_path / "fake.jpg").write_bytes(b"not a JPEG at all")
+    with pytest.raises(OSError, match=r"fake\.jpg"):
+        ImageFolder(tmp_path)[0]
+
+
 def test_a_folder_named_like_an_image_is_skipped(folder):
     (folder / "album.png").mkdir()
     Image.new("RGB", (8, 8)).save(folder / "album.png" / "e_inside.png")
