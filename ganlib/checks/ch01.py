@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from . import check, fail
+from .support import close, name_mistake, rng, scalar, scalar_tensor
 
 __all__ = [
     "check_value_estimate",
@@ -38,36 +39,13 @@ __all__ = [
 _SEED = 101
 _BIG = 1000.0  # a logit far beyond where sigmoid is exactly 0 or 1 in float32 and float64
 _STABLE_HINT = "use log σ(t) = −softplus(−t) and log(1 − σ(t)) = −softplus(t) (F.softplus)"
+_MEAN_HINT = "average over the batch with .mean()"
+_SCALAR_HINT = "return a torch tensor built from the logits"
+_TENSOR_HINT = "return a tensor (no .item()) so that autograd can differentiate it"
 
 
-def _rng() -> torch.Generator:
-    return torch.Generator().manual_seed(_SEED)
-
-
-def _close(a: float, b: float, tol: float = 1e-4) -> bool:
-    return math.isfinite(a) and abs(a - b) <= tol * max(1.0, abs(b))
-
-
-def _scalar(out: object, what: str) -> float:
-    """The learner's output as a float, failing on anything but a scalar."""
-    if isinstance(out, Tensor):
-        if out.numel() != 1:
-            fail(f"your {what} has shape {tuple(out.shape)}, expected a scalar",
-                 "average over the batch with .mean()")
-        return float(out.detach().reshape(()))
-    if isinstance(out, (int, float)) and not isinstance(out, bool):
-        return float(out)
-    fail(f"your {what} is a {type(out).__name__}, expected a scalar tensor",
-         "return a torch tensor built from the logits")
-    raise AssertionError  # unreachable: fail() raises
-
-
-def _first_mismatch(candidates: dict[str, float], got: float) -> str | None:
-    """The name of the first known mistake whose value equals ``got``."""
-    for name, value in candidates.items():
-        if _close(got, value, 1e-4):
-            return name
-    return None
+def _same(got: float, value: float) -> bool:
+    return close(got, value, 1e-4)
 
 
 # ---------------------------------------------------------------------------- task 1
@@ -83,35 +61,33 @@ def check_value_estimate(value_estimate: Callable[[Tensor, Tensor], Tensor]) -> 
     V(D, G) = mean over real samples of log D(x) + mean over fakes of log(1 − D(G(z))),
     with D = σ(logit); N and M may differ.
     """
-    g = _rng()
+    g = rng(_SEED)
     real = 2.0 * torch.randn(7, generator=g) + 1.0
     fake = 2.0 * torch.randn(5, generator=g) - 1.0
     expected = _value(real, fake)
-    got = _scalar(value_estimate(real.clone(), fake.clone()), "V")
-    if not _close(got, expected):
+    got = scalar(value_estimate(real.clone(), fake.clone()), "your V", _SCALAR_HINT,
+                 _MEAN_HINT)
+    if not close(got, expected, 1e-4):
         r, f = real.double(), fake.double()
         log_d_real, log_1md_fake = -F.softplus(-r), -F.softplus(f)
-        known = {
-            "sign": (-expected,
-                     "you returned −V, the discriminator's loss; V itself is what D maximises",
-                     "V = E log D(x) + E log(1 − D(G(z))), without a minus sign in front"),
-            "swap": (float(-F.softplus(r).mean() - F.softplus(-f).mean()),
-                     "your V treats the real samples as fakes and the fakes as real",
-                     "log D(x) goes with the real logits, log(1 − D(G(z))) with the fake ones"),
-            "sum": (float(log_d_real.sum() + log_1md_fake.sum()),
-                    "you summed over the samples instead of averaging",
-                    "V is made of expectations: use .mean() for each term"),
-            "pooled": (float(torch.cat([log_d_real, log_1md_fake]).mean()),
-                       "you averaged all N + M terms together; with N ≠ M that weights "
-                       "the two expectations wrongly",
-                       "V is the sum of two separate means, one over real and one over fakes"),
-            "half": (expected / 2,
-                     "your V is half the right value",
-                     "add the two means; do not average them"),
-        }
-        name = _first_mismatch({k: v[0] for k, v in known.items()}, got)
-        if name is not None:
-            fail(known[name][1], known[name][2])
+        name_mistake(got, [
+            (-expected,
+             "you returned −V, the discriminator's loss; V itself is what D maximises",
+             "V = E log D(x) + E log(1 − D(G(z))), without a minus sign in front"),
+            (float(-F.softplus(r).mean() - F.softplus(-f).mean()),
+             "your V treats the real samples as fakes and the fakes as real",
+             "log D(x) goes with the real logits, log(1 − D(G(z))) with the fake ones"),
+            (float(log_d_real.sum() + log_1md_fake.sum()),
+             "you summed over the samples instead of averaging",
+             "V is made of expectations: use .mean() for each term"),
+            (float(torch.cat([log_d_real, log_1md_fake]).mean()),
+             "you averaged all N + M terms together; with N ≠ M that weights "
+             "the two expectations wrongly",
+             "V is the sum of two separate means, one over real and one over fakes"),
+            (expected / 2,
+             "your V is half the right value",
+             "add the two means; do not average them"),
+        ], _same)
         if not math.isfinite(got):
             fail(f"your V is {got} for random logits of both signs",
                  "the inputs are logits, not probabilities: D = σ(logit), so log D(x) = "
@@ -119,19 +95,21 @@ def check_value_estimate(value_estimate: Callable[[Tensor, Tensor], Tensor]) -> 
         fail(f"your V is {got:.4f} for 7 real and 5 fake logits, expected {expected:.4f}",
              "V = mean(log σ(real_logits)) + mean(log(1 − σ(fake_logits)))")
     # D = ½ everywhere (all logits 0) gives −log 4, whatever the batch sizes.
-    got = _scalar(value_estimate(torch.zeros(3), torch.zeros(4)), "V")
-    if not _close(got, -math.log(4)):
+    got = scalar(value_estimate(torch.zeros(3), torch.zeros(4)), "your V", _SCALAR_HINT,
+                 _MEAN_HINT)
+    if not close(got, -math.log(4), 1e-4):
         fail(f"your V is {got:.4f} when every logit is 0 (D = ½), expected −log 4 ≈ −1.3863",
              "each term is log ½ when D = ½")
     # Confident logits: log(sigmoid(t)) is log(0) = −inf once sigmoid underflows.
     real = torch.tensor([_BIG, -_BIG, 0.0])
     fake = torch.tensor([-_BIG, _BIG])
     expected = _value(real, fake)
-    got = _scalar(value_estimate(real.clone(), fake.clone()), "V")
+    got = scalar(value_estimate(real.clone(), fake.clone()), "your V", _SCALAR_HINT,
+                 _MEAN_HINT)
     if not math.isfinite(got):
         fail(f"your V is {got} for logits of ±{_BIG:.0f}: log of a sigmoid that is exactly "
              "0 or 1", _STABLE_HINT)
-    if not _close(got, expected):
+    if not close(got, expected, 1e-4):
         fail(f"your V is {got:.1f} for logits of ±{_BIG:.0f}, expected {expected:.1f}: "
              "clamping the probability (or its log) changes the value", _STABLE_HINT)
     return "V(D, G) matches on random logits, equals −log 4 at D = ½ and stays exact " \
@@ -139,13 +117,17 @@ def check_value_estimate(value_estimate: Callable[[Tensor, Tensor], Tensor]) -> 
 
 
 # ---------------------------------------------------------------------------- task 2
+def _same_dstar(got: Tensor, value: Tensor) -> bool:
+    return torch.allclose(got, value, atol=1e-5, rtol=1e-4)
+
+
 @check("optimal_discriminator")
 def check_optimal_discriminator(optimal_discriminator: Callable[[Tensor, Tensor], Tensor]) -> str:
     """Check ``optimal_discriminator(p_data (N,), p_g (N,))`` → D* (N,) in [0, 1].
 
     D*(x) = p_data(x) / (p_data(x) + p_g(x)); ½ where both densities are 0.
     """
-    g = _rng()
+    g = rng(_SEED)
     p_data = torch.rand(9, generator=g) * 0.5 + 0.01
     p_g = torch.rand(9, generator=g) * 0.5 + 0.01
     out = optimal_discriminator(p_data.clone(), p_g.clone())
@@ -158,17 +140,14 @@ def check_optimal_discriminator(optimal_discriminator: Callable[[Tensor, Tensor]
     out = out.detach().double()
     pd, pg = p_data.double(), p_g.double()
     expected = pd / (pd + pg)
-    if not torch.allclose(out, expected, atol=1e-5, rtol=1e-4):
-        known = [
+    if not _same_dstar(out, expected):
+        name_mistake(out, [
             (pg / (pd + pg), "your D* is p_g / (p_data + p_g): the densities are swapped",
              "D*(x) is the probability that x is real: the data density goes on top"),
             (pd / pg, "your D* is p_data / p_g, a density ratio, not a probability",
              "divide by p_data + p_g so that D* stays in [0, 1]"),
             (pd, "your D* is p_data itself", "normalise: D* = p_data / (p_data + p_g)"),
-        ]
-        for value, problem, hint in known:
-            if torch.allclose(out, value, atol=1e-5, rtol=1e-4):
-                fail(problem, hint)
+        ], _same_dstar)
         i = int((out - expected).abs().argmax())
         fail(f"your D* is {float(out[i]):.4f} where p_data = {float(pd[i]):.3f} and "
              f"p_g = {float(pg[i]):.3f}, expected {float(expected[i]):.4f}",
@@ -189,7 +168,7 @@ def check_optimal_discriminator(optimal_discriminator: Callable[[Tensor, Tensor]
         fail(f"your D* is {float(out[3]):.3g} where p_data = p_g = 1e-30, expected 0.5",
              "a small ε added to the denominator outweighs tiny densities; handle the "
              "0 / 0 case with torch.where(total > 0, p_data / total, 0.5) instead")
-    if torch.allclose(out[:2], want[:2], atol=1e-6) and not _close(float(out[2]), 0.5, 1e-6):
+    if torch.allclose(out[:2], want[:2], atol=1e-6) and not close(float(out[2]), 0.5, 1e-6):
         fail(f"your D* is {float(out[2]):.3g} where p_data = p_g = 0, expected 0.5",
              "neither distribution puts mass there, so no discriminator can tell: the task "
              "asks for ½")
@@ -208,24 +187,19 @@ def _check_g_loss(
     formula: str,
 ) -> str:
     """Value, gradient and large-logit behaviour of a generator loss on logits."""
-    g = _rng()
-    t = (3.0 * torch.randn(6, generator=g)).requires_grad_(True)
+    t = (3.0 * torch.randn(6, generator=rng(_SEED))).requires_grad_(True)
     td = t.detach().double()  # a copy: the reference is safe from in-place edits
-    out = fn(t)
-    if not isinstance(out, Tensor):
-        fail(f"your loss is a {type(out).__name__}, expected a scalar tensor",
-             "return a tensor (no .item()) so that autograd can differentiate it")
-    got = _scalar(out, "loss")
+    out = scalar_tensor(fn(t), "your loss", _TENSOR_HINT, _MEAN_HINT)
+    got = float(out.detach())
     expected = float(reference(td))
-    if not _close(got, expected):
-        for mistake, problem, hint in known:
-            if _close(got, float(mistake(td))):
-                fail(problem, hint)
+    if not close(got, expected, 1e-4):
+        name_mistake(got, [(float(mistake(td)), problem, hint)
+                           for mistake, problem, hint in known], _same)
         fail(f"your loss is {got:.4f} for 6 random logits, expected {expected:.4f}", formula)
     if not out.requires_grad:
         fail("your loss has no gradient with respect to the logits",
              "stay in torch: no .item(), .detach() or NumPy inside the loss")
-    (grad,) = torch.autograd.grad(out.reshape(()), t)
+    (grad,) = torch.autograd.grad(out, t)
     td_req = td.clone().requires_grad_(True)
     (want,) = torch.autograd.grad(reference(td_req), td_req)
     if not torch.allclose(grad.double(), want, atol=1e-5, rtol=1e-4):
@@ -233,17 +207,17 @@ def _check_g_loss(
              "build it from the logits with differentiable torch operations")
     # Confident discriminators: σ(±1000) is exactly 0 or 1, so log(σ) gives ±inf.
     big = torch.tensor([_BIG, -_BIG, 0.0], requires_grad=True)
-    out = fn(big)
-    got = _scalar(out, "loss")
+    out = scalar_tensor(fn(big), "your loss", _TENSOR_HINT, _MEAN_HINT)
+    got = float(out.detach())
     expected = float(reference(big.detach().double()))
     if not math.isfinite(got):
         fail(f"your loss is {got} for logits of ±{_BIG:.0f}: log of a sigmoid that is exactly "
              "0 or 1", _STABLE_HINT)
-    if not _close(got, expected):
+    if not close(got, expected, 1e-4):
         fail(f"your loss is {got:.1f} for logits of ±{_BIG:.0f}, expected {expected:.1f}: "
              "clamping the probability (or its log, as F.binary_cross_entropy does) changes "
              "the value and kills the gradient", _STABLE_HINT)
-    (grad,) = torch.autograd.grad(out.reshape(()), big)
+    (grad,) = torch.autograd.grad(out, big)
     if not bool(torch.isfinite(grad).all()):
         fail(f"your loss has a non-finite gradient for logits of ±{_BIG:.0f}", _STABLE_HINT)
     return f"value and gradient match on random logits and stay exact for logits of ±{_BIG:.0f}"

@@ -28,6 +28,7 @@ from torch import Tensor, nn
 
 from ..models import MLPDiscriminator, MLPGenerator
 from . import check, fail
+from .support import close, first_match, rng, scalar, seeded, vectors_close
 
 __all__ = [
     "check_optimizers",
@@ -51,13 +52,12 @@ def tiny_gan(seed: int = 0) -> tuple[nn.Module, nn.Module, Tensor, Tensor]:
 
     Built from ``seed`` alone; the global random state is left untouched.
     """
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with seeded(seed):
         G = MLPGenerator(LATENT, (DIM,), hidden=(8,))
         D = MLPDiscriminator((DIM,), hidden=(8,))
-    rng = torch.Generator().manual_seed(1000 + seed)
-    real = torch.randn(BATCH, DIM, generator=rng) * 0.5 + torch.tensor([1.0, -0.5])
-    z = torch.randn(BATCH, LATENT, generator=rng)
+    g = rng(1000 + seed)
+    real = torch.randn(BATCH, DIM, generator=g) * 0.5 + torch.tensor([1.0, -0.5])
+    z = torch.randn(BATCH, LATENT, generator=g)
     return G, D, real, z
 
 
@@ -77,8 +77,8 @@ def _grad(loss: Tensor, params: list[nn.Parameter]) -> Tensor:
 
 def _junk(params: list[nn.Parameter], seed: int) -> list[Tensor]:
     """Stale gradients, as a previous backward() would leave them in .grad."""
-    rng = torch.Generator().manual_seed(2000 + seed)
-    return [torch.randn(p.shape, generator=rng) * 0.3 for p in params]
+    g = rng(2000 + seed)
+    return [torch.randn(p.shape, generator=g) * 0.3 for p in params]
 
 
 def _set_grads(params: list[nn.Parameter], grads: list[Tensor] | None) -> None:
@@ -86,8 +86,9 @@ def _set_grads(params: list[nn.Parameter], grads: list[Tensor] | None) -> None:
         p.grad = None if grads is None else grads[i].clone()
 
 
-def _close(a: Tensor, b: Tensor) -> bool:
-    return bool(torch.linalg.vector_norm(a - b) <= 1e-3 * torch.linalg.vector_norm(b) + 1e-5)
+def _same_gradient(a: Tensor, b: Tensor) -> bool:
+    """Two flat gradients equal within 0.1 % of the reference's norm."""
+    return vectors_close(a, b, rtol=1e-3, atol=1e-5)
 
 
 def _moved(before: Tensor, params: list[nn.Parameter]) -> bool:
@@ -98,28 +99,17 @@ def _has_grad(params: list[nn.Parameter]) -> bool:
     return any(p.grad is not None and bool(p.grad.detach().abs().sum() > 0) for p in params)
 
 
-def _as_float(value: object, what: str) -> float:
-    if isinstance(value, Tensor):
-        if value.numel() != 1:
-            fail(f"{what} should be one number, got a tensor of shape {tuple(value.shape)}",
-                 "return loss.item()")
-        return float(value.detach())
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    fail(f"{what} should be a float, got {type(value).__name__}", "return loss.item()")
-    raise AssertionError  # unreachable: fail() raises
-
-
 def _match(observed: Tensor, candidates: dict[str, Tensor], junk: Tensor | None
            ) -> tuple[str, bool] | None:
     """Which candidate gradient (plus the stale one, or not) the observed update used."""
-    for name, grad in candidates.items():
-        if _close(observed, grad):
-            return name, False
+    name = first_match(observed, candidates, _same_gradient)
+    if name is not None:
+        return name, False
     if junk is not None:
-        for name, grad in candidates.items():
-            if _close(observed, grad + junk):
-                return name, True
+        stale = {name: grad + junk for name, grad in candidates.items()}
+        name = first_match(observed, stale, _same_gradient)
+        if name is not None:
+            return name, True
     return None
 
 
@@ -253,10 +243,14 @@ def _d_reference_loss(D: nn.Module, real: Tensor, fake: Tensor) -> float:
         return float(F.softplus(-D(real)).mean() + F.softplus(D(fake)).mean())
 
 
+def _returned(value: object, what: str) -> float:
+    return scalar(value, f"the returned {what}", "return loss.item()")
+
+
 def _check_loss_value(value: float, expected: float, what: str, also: float | None = None
                       ) -> None:
     ok = [expected] + ([also] if also is not None else [])
-    if not any(abs(value - e) <= 1e-4 * max(1.0, abs(e)) for e in ok):
+    if not any(close(value, e, 1e-4) for e in ok):
         fail(f"the returned {what} is {value:.4f}, expected {expected:.4f}",
              "return the value of the loss you called backward() on, e.g. loss.item()")
 
@@ -337,8 +331,8 @@ def check_discriminator_step(discriminator_step: Callable) -> str:
         observed = (d_before - _flat(d_params)) / LR
         _explain("D", _match(observed, expected, _flat(junk)), _D_PROBLEMS,
                  "−mean log D(x) − mean log(1 − D(G(z)))")
-        half = _close(observed, expected["half"])
-        _check_loss_value(_as_float(value, "D loss"), expected_loss,
+        half = _same_gradient(observed, expected["half"])
+        _check_loss_value(_returned(value, "D loss"), expected_loss,
                           "D loss", also=expected_loss / 2 if half else None)
     return "D learns real → 1, fake → 0 on detached fakes, with fresh gradients"
 
@@ -374,7 +368,7 @@ def check_generator_step(generator_step: Callable) -> str:
             fail("G's parameters did not change", "call g_optimizer.step() after backward()")
         observed = (g_before - _flat(g_params)) / LR
         _explain("G", _match(observed, expected, _flat(junk)), _G_PROBLEMS, "−mean log D(G(z))")
-        _check_loss_value(_as_float(value, "G loss"), expected_loss, "G loss")
+        _check_loss_value(_returned(value, "G loss"), expected_loss, "G loss")
     return "G minimises −log D(G(z)) with fresh gradients and leaves D alone"
 
 
@@ -435,12 +429,12 @@ def check_train_step(train_step: Callable) -> str:
         if not isinstance(value, tuple | list) or len(value) != 2:
             fail(f"expected train_step to return (d_loss, g_loss), got {type(value).__name__}",
                  "return d_loss, g_loss")
-        half = _close(observed_d, expected_d["half"])
-        _check_loss_value(_as_float(value[0], "D loss"), expected_d_loss, "D loss",
+        half = _same_gradient(observed_d, expected_d["half"])
+        _check_loss_value(_returned(value[0], "D loss"), expected_d_loss, "D loss",
                           also=expected_d_loss / 2 if half else None)
         with torch.no_grad():
             g0 = _with_params(G, g_before)
             expected_g_loss = float(F.softplus(-D(g0(z))).mean())
-        _check_loss_value(_as_float(value[1], "G loss"), expected_g_loss, "G loss")
+        _check_loss_value(_returned(value[1], "G loss"), expected_g_loss, "G loss")
     return "D's update, then G's through the updated D — alternating, detached, zeroed"
 

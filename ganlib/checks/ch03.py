@@ -32,6 +32,7 @@ from torch import Tensor, nn
 
 from ..models import DCGANDiscriminator, DCGANGenerator, count_parameters
 from . import check, fail
+from .support import rng, seeded
 
 __all__ = [
     "check_generator_block",
@@ -43,10 +44,6 @@ __all__ = [
 ]
 
 _SEED = 303
-
-
-def _rng() -> torch.Generator:
-    return torch.Generator().manual_seed(_SEED)
 
 
 def _module(obj: object, what: str) -> nn.Module:
@@ -87,12 +84,12 @@ _DOWN_HINT = ("kernel 4, stride 2, padding 1 halves the size: out = ⌊(H + 2·1
 def check_generator_block(generator_block: Callable[[int, int], nn.Module]) -> str:
     """``generator_block(c_in, c_out)``: ConvTranspose2d(4, 2, 1, no bias) → BN → ReLU."""
     block = _module(generator_block(16, 8), "generator_block(16, 8)")
-    x = torch.randn(4, 16, 7, 7, generator=_rng())
+    x = torch.randn(4, 16, 7, 7, generator=rng(_SEED))
     block.train()
     with torch.no_grad():
         out = block(x)
         _check_shape(out, (4, 8, 14, 14), (4, 16, 7, 7), _UP_HINT)
-        out2 = block(torch.randn(2, 16, 4, 4, generator=_rng()))
+        out2 = block(torch.randn(2, 16, 4, 4, generator=rng(_SEED)))
         _check_shape(out2, (2, 8, 8, 8), (2, 16, 4, 4), _UP_HINT)
     if not _layers(block, nn.ConvTranspose2d):
         fail("there is no nn.ConvTranspose2d", "DCGAN upsamples with learned, strided "
@@ -134,9 +131,9 @@ def check_discriminator_block(
                         f"discriminator_block(8, 16, {batch_norm})")
         block.train()
         with torch.no_grad():
-            out = block(torch.randn(4, 8, 28, 28, generator=_rng()))
+            out = block(torch.randn(4, 8, 28, 28, generator=rng(_SEED)))
             _check_shape(out, (4, 16, 14, 14), (4, 8, 28, 28), _DOWN_HINT)
-            out2 = block(torch.randn(2, 8, 14, 14, generator=_rng()))
+            out2 = block(torch.randn(2, 8, 14, 14, generator=rng(_SEED)))
             _check_shape(out2, (2, 16, 7, 7), (2, 8, 14, 14), _DOWN_HINT)
         if not _layers(block, nn.Conv2d) or _layers(block, (nn.MaxPool2d, nn.AvgPool2d)):
             fail("the block does not downsample with a strided nn.Conv2d alone",
@@ -190,7 +187,7 @@ def check_generator(build_generator: Callable[..., nn.Module]) -> str:
     latent_dim, width = 16, 8
     G = _module(build_generator(latent_dim=latent_dim, width=width),
                 f"build_generator(latent_dim={latent_dim}, width={width})")
-    z = torch.randn(5, latent_dim, generator=_rng())
+    z = torch.randn(5, latent_dim, generator=rng(_SEED))
     G.train()
     with torch.no_grad():
         out = G(z)
@@ -229,7 +226,7 @@ def check_discriminator(build_discriminator: Callable[..., nn.Module]) -> str:
     """``build_discriminator(width)``: ``(N, 1, 28, 28)`` → logits ``(N,)``."""
     width = 8
     D = _module(build_discriminator(width=width), f"build_discriminator(width={width})")
-    x = torch.randn(6, 1, 28, 28, generator=_rng()).clamp(-1, 1)
+    x = torch.randn(6, 1, 28, 28, generator=rng(_SEED)).clamp(-1, 1)
     D.train()
     with torch.no_grad():
         out = D(x)
@@ -276,9 +273,8 @@ def check_init(init_weights: Callable[[nn.Module], None]) -> str:
 
     Convolutions and transposed convolutions are checked (DCGAN has no linear layer).
     """
-    state = torch.random.get_rng_state()  # restored below: the learner's stream is kept
-    torch.manual_seed(_SEED)  # the test layers' default weights and the init's draws
-    try:
+    # The test layers' default weights and the init's draws; the learner's stream is kept.
+    with seeded(_SEED):
         net = nn.Sequential(
             nn.ConvTranspose2d(100, 128, 4, 1, 0, bias=False),
             nn.BatchNorm2d(4096),
@@ -291,8 +287,6 @@ def check_init(init_weights: Callable[[nn.Module], None]) -> str:
                 elif getattr(m, "bias", None) is not None:
                     m.bias.fill_(0.5)
         net.apply(init_weights)
-    finally:
-        torch.random.set_rng_state(state)
     convt, bn, conv = net
 
     def good(layer: nn.Module) -> bool:
@@ -355,7 +349,7 @@ def _as_output(out: object, shape: tuple[int, ...], call: str, nan_hint: str = _
 @check("slerp")
 def check_slerp(slerp: Callable[[Tensor, Tensor, float], Tensor]) -> str:
     """``slerp(z0, z1, t)`` for ``z0, z1`` of shape ``(d,)`` or ``(N, d)`` and a float t."""
-    g = _rng()
+    g = rng(_SEED)
     d = 100
     z0, z1 = torch.randn(d, generator=g), torch.randn(d, generator=g)
     for t, end in ((0.0, z0), (1.0, z1)):
