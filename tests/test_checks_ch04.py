@@ -80,6 +80,21 @@ def mode_coverage_via_ganlib(samples, centers, std):
     return s.captured, s.high_quality, s.reverse_kl
 
 
+def mode_coverage_float64(samples, centers, std):
+    """Another right answer, in float64 throughout (chapter 5's exercise asks for it too)."""
+    dist = torch.cdist(samples.double(), centers.double())
+    nearest_dist, nearest = dist.min(dim=1)
+    high = nearest_dist / std < 3
+    counts = torch.bincount(nearest[high], minlength=len(centers)).double()
+    captured = int((counts > 0).sum())
+    quality = float(high.double().mean())
+    if counts.sum() == 0:
+        return captured, quality, math.log(len(centers))
+    p = counts / counts.sum()
+    p = p[p > 0]
+    return captured, quality, float((p * (p * len(centers)).log()).sum())
+
+
 def mode_coverage_no_empty_guard(samples, centers, std):
     d = torch.cdist(samples, centers)
     m, idx = d.min(1)
@@ -99,6 +114,9 @@ COVERAGE_BUGS = {
     "squared distance / σ² < 3": (
         lambda s, c, std: coverage(s, c, std, hq_fn=lambda d, sd: d**2 / sd**2 < 3),
         "squared distance"),
+    "squared distance / σ < 3": (
+        lambda s, c, std: coverage(s, c, std, hq_fn=lambda d, sd: d**2 / sd < 3),
+        "squared distance"),
     "squared distance < 3σ": (
         lambda s, c, std: coverage(s, c, std, dist_fn=_sq_dist,
                                    hq_fn=lambda d, sd: d < 3 * sd), "squared distance"),
@@ -106,11 +124,15 @@ COVERAGE_BUGS = {
         lambda s, c, std: coverage(s, c, std, hq_fn=lambda d, sd: d / sd**2 < 3), "variance"),
     "≤ instead of <": (
         lambda s, c, std: coverage(s, c, std, hq_fn=lambda d, sd: d / sd <= 3), "strict"),
+    "raw distance < 3": (
+        lambda s, c, std: coverage(s, c, std, hq_fn=lambda d, sd: d < 3), "raw distance"),
     "low-quality samples in the histogram": (
         lambda s, c, std: coverage(s, c, std, histogram="all", captured="all"),
         "low-quality samples"),
     "captured by any nearest sample": (
         lambda s, c, std: coverage(s, c, std, captured="all"), "HIGH-QUALITY"),
+    "KL of every sample's nearest mode": (
+        lambda s, c, std: coverage(s, c, std, histogram="all"), "counts every sample"),
     "KL(uniform ‖ p̂)": (
         lambda s, c, std: coverage(s, c, std, kl="wrong_direction"), "other direction"),
     "KL in bits": (lambda s, c, std: coverage(s, c, std, log=math.log2), "bits"),
@@ -123,6 +145,13 @@ COVERAGE_BUGS = {
     "no guard for an empty histogram": (mode_coverage_no_empty_guard, "total collapse"),
     "a list instead of a tuple of numbers": (
         lambda s, c, std: list(torch.tensor(coverage(s, c, std)[:2])), "tuple"),
+    "a dict": (lambda s, c, std: {"captured": 8}, "expected a tuple"),
+    # Two slips at once: the check names the one that explains the share, else the KL.
+    "squared distance and KL in bits": (
+        lambda s, c, std: coverage(s, c, std, hq_fn=lambda d, sd: d**2 / sd**2 < 3,
+                                   log=math.log2), "squared distance"),
+    "captured by any sample and KL in bits": (
+        lambda s, c, std: coverage(s, c, std, captured="all", log=math.log2), "bits"),
 }
 
 
@@ -244,7 +273,8 @@ MBSD_BUGS = {
 # ------------------------------------------------------------------------------ tests
 CASES = {
     "mode_coverage": (ch04.check_mode_coverage,
-                      [mode_coverage, mode_coverage_manual, mode_coverage_via_ganlib],
+                      [mode_coverage, mode_coverage_manual, mode_coverage_via_ganlib,
+                       mode_coverage_float64],
                       COVERAGE_BUGS),
     "pack": (ch04.check_pack, [pack, pack_by_slices], PACK_BUGS),
     "minibatch_stddev": (ch04.check_minibatch_stddev,

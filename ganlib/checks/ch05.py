@@ -13,6 +13,7 @@ check                              what the learner wrote
 :func:`check_gradient_penalty`     ``gradient_penalty(critic, real, fake)``: E (‖∇f(x̂)‖₂ − 1)²
 :func:`check_critic`               ``build_critic(width)``: a 28-px WGAN-GP critic
 :func:`check_mode_coverage`        ``mode_coverage(samples, centers, std)``: modes, % HQ, KL
+                                   — chapter 4's check itself (:mod:`ganlib.checks.ch04`)
 =================================  =====================================================
 
 Each catches mistakes seen in widely used WGAN code: a sign error in the critic's loss, a
@@ -21,20 +22,21 @@ the weights, α drawn from a normal distribution (or once per batch, or per pixe
 gradient norm taken over the wrong dimension of an image gradient, the gradient of the batch
 *mean* (each sample's gradient divided by N), a missing ``create_graph=True`` (the penalty then
 has no gradient with respect to the critic's weights), ``backward()`` inside the penalty,
-batch norm in the critic, and the usual slips of the mode-coverage metric.
+and batch norm in the critic. The mode-coverage metric is chapter 4's, and so is its check.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..metrics import mode_stats
 from . import check, fail
+from .ch04 import check_mode_coverage
+from .support import close, name_mistake, rng, scalar_tensor, seeded
 
 __all__ = [
     "check_critic_loss",
@@ -46,32 +48,16 @@ __all__ = [
 ]
 
 _SEED = 505
+_TENSOR_HINT = "return a torch tensor (no .item()), so that autograd can differentiate it"
 
 
-def _rng(offset: int = 0) -> torch.Generator:
-    return torch.Generator().manual_seed(_SEED + offset)
+def _same(got: float, value: float) -> bool:
+    return close(got, value, 1e-4)
 
 
-def _close(a: float, b: float, tol: float = 1e-4) -> bool:
-    return math.isfinite(a) and abs(a - b) <= tol * max(1.0, abs(b))
-
-
-def _scalar_tensor(out: object, what: str) -> Tensor:
-    """The learner's output as a scalar tensor (autograd needs a tensor, not a float)."""
-    if not isinstance(out, Tensor):
-        fail(f"your {what} is a {type(out).__name__}, expected a scalar tensor",
-             "return a torch tensor (no .item()), so that autograd can differentiate it")
-    if out.numel() != 1:
-        fail(f"your {what} has shape {tuple(out.shape)}, expected a scalar",
-             "average over the batch with .mean()")
-    return out.reshape(())
-
-
-def _first_match(known: Sequence[tuple[float, str, str]], got: float) -> None:
-    """Fail with the first known mistake whose value equals ``got``."""
-    for value, problem, hint in known:
-        if _close(got, value):
-            fail(problem, hint)
+def _loss_tensor(out: object, what: str) -> Tensor:
+    """The learner's loss as a 0-d tensor (autograd needs a tensor, not a float)."""
+    return scalar_tensor(out, f"your {what}", _TENSOR_HINT, "average over the batch with .mean()")
 
 
 # ------------------------------------------------------------------------ task 1: losses
@@ -86,15 +72,15 @@ def check_critic_loss(critic_loss: Callable[[Tensor, Tensor], Tensor]) -> str:
     The critic *minimises* this loss, i.e. maximises the Wasserstein estimate
     E f(x) − E f(G(z)). Scores are the critic's raw outputs; N and M may differ.
     """
-    g = _rng()
+    g = rng(_SEED)
     real = (2.0 * torch.randn(7, generator=g) + 1.5).double().requires_grad_(True)
     fake = (2.0 * torch.randn(5, generator=g) - 0.5).double().requires_grad_(True)
     r, f = real.detach().clone(), fake.detach().clone()
-    out = _scalar_tensor(critic_loss(real, fake), "critic loss")
+    out = _loss_tensor(critic_loss(real, fake), "critic loss")
     got = float(out.detach())
     expected = float(_critic_loss(r, f))
-    if not _close(got, expected):
-        _first_match([
+    if not close(got, expected, 1e-4):
+        name_mistake(got, [
             (-expected, "your critic loss has the wrong sign: it is E f(x) − E f(G(z)); "
              "minimising it makes the critic score the fakes *higher* than the real samples",
              "the critic minimises E f(G(z)) − E f(x) (fake mean minus real mean)"),
@@ -112,7 +98,7 @@ def check_critic_loss(critic_loss: Callable[[Tensor, Tensor], Tensor]) -> str:
              "two separate means: fake_scores.mean() − real_scores.mean()"),
             (abs(expected), "your loss is |E f(G(z)) − E f(x)|; the absolute value hides which "
              "side is ahead and stops the critic at 0", "drop the abs()"),
-        ], got)
+        ], _same)
         fail(f"your critic loss is {got:.4f} for 7 real and 5 fake scores, expected "
              f"{expected:.4f}", "fake_scores.mean() − real_scores.mean()")
     if not out.requires_grad:
@@ -131,14 +117,14 @@ def check_critic_loss(critic_loss: Callable[[Tensor, Tensor], Tensor]) -> str:
 @check("generator_loss")
 def check_generator_loss(generator_loss: Callable[[Tensor], Tensor]) -> str:
     """Check ``generator_loss(fake_scores (N,))`` → −E f(G(z)), to minimise."""
-    g = _rng(1)
+    g = rng(_SEED + 1)
     fake = (2.0 * torch.randn(6, generator=g) + 0.7).double().requires_grad_(True)
     f = fake.detach().clone()
-    out = _scalar_tensor(generator_loss(fake), "generator loss")
+    out = _loss_tensor(generator_loss(fake), "generator loss")
     got = float(out.detach())
     expected = float(-f.mean())
-    if not _close(got, expected):
-        _first_match([
+    if not close(got, expected, 1e-4):
+        name_mistake(got, [
             (-expected, "your generator loss has the wrong sign: minimising E f(G(z)) makes "
              "the critic score the fakes *lower*", "the generator minimises −E f(G(z))"),
             (float(F.softplus(-f).mean()), "you wrote the non-saturating GAN loss "
@@ -147,7 +133,7 @@ def check_generator_loss(generator_loss: Callable[[Tensor], Tensor]) -> str:
             (float(-torch.sigmoid(f).mean()), "you squashed the scores with a sigmoid",
              "use the raw scores: −fake_scores.mean()"),
             (float(-f.sum()), "you summed over the samples instead of averaging", "use .mean()"),
-        ], got)
+        ], _same)
         fail(f"your generator loss is {got:.4f} for 6 scores, expected {expected:.4f}",
              "−fake_scores.mean()")
     if not out.requires_grad:
@@ -162,11 +148,10 @@ def check_generator_loss(generator_loss: Callable[[Tensor], Tensor]) -> str:
 
 # ---------------------------------------------------------------- task 2: weight clipping
 def _clip_critic() -> nn.Module:
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(_SEED + 2)
+    with seeded(_SEED + 2):
         critic = nn.Sequential(nn.Linear(2, 16), nn.LeakyReLU(0.2), nn.Linear(16, 16),
                                nn.LeakyReLU(0.2), nn.Linear(16, 1))
-    g = _rng(2)
+    g = rng(_SEED + 2)
     with torch.no_grad():
         for p in critic.parameters():
             p.copy_(0.1 * torch.randn(p.shape, generator=g))  # many beyond ±0.05, many inside
@@ -262,8 +247,7 @@ class _ImageCritic(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(_SEED + 3)
+        with seeded(_SEED + 3):
             self.conv = nn.Conv2d(3, 4, 3, padding=1)
             self.out = nn.Linear(4 * 4 * 4, 1)
         with torch.no_grad():
@@ -297,8 +281,7 @@ def _check_alpha(gradient_penalty: Callable[..., Tensor]) -> None:
     n, shape = 4096, (3, 2, 2)
     real, fake = torch.ones(n, *shape), torch.zeros(n, *shape)
     rec = _Recorder(_Quadratic())
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(_SEED + 4)
+    with seeded(_SEED + 4):
         gradient_penalty(rec, real, fake)
     x_hat = _find_interpolates(rec, n).reshape(n, -1).double()
     alpha = x_hat[:, 0]
@@ -331,24 +314,23 @@ def check_gradient_penalty(gradient_penalty: Callable[[nn.Module, Tensor, Tensor
     _check_alpha(gradient_penalty)
     # The value, on images, with a critic whose per-sample gradient norms spread around 1.
     n = 8
-    g = _rng(5)
+    g = rng(_SEED + 5)
     real = torch.randn(n, 3, 4, 4, generator=g)
     fake = torch.randn(n, 3, 4, 4, generator=g) * 0.5 + 0.3
     critic = _ImageCritic()
     rec = _Recorder(critic)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(_SEED + 6)
-        out = _scalar_tensor(gradient_penalty(rec, real.clone(), fake.clone()), "penalty")
+    with seeded(_SEED + 6):
+        out = _loss_tensor(gradient_penalty(rec, real.clone(), fake.clone()), "penalty")
     x_hat = _find_interpolates(rec, n)
     stray = [nm for nm, p in critic.named_parameters()
              if p.grad is not None and bool(p.grad.abs().sum() > 0)]
     norms, grad, _ = _penalty_terms(critic, x_hat)
     expected = float(((norms.detach() - 1) ** 2).mean())
     got = float(out.detach())
-    if not _close(got, expected):
+    if not close(got, expected, 1e-4):
         d1 = grad.detach().norm(2, dim=1)  # (N, H, W): the norm over the channels only
         nd = norms.detach()
-        _first_match([
+        name_mistake(got, [
             (float(((d1 - 1) ** 2).mean()),
              "you took the norm over dim=1 only (the channels) of the image gradient, so each "
              "pixel got its own norm", "flatten each sample's gradient first: "
@@ -372,7 +354,7 @@ def check_gradient_penalty(gradient_penalty: Callable[[nn.Module, Tensor, Tensor
              "averaging", "take .mean() over the samples"),
             (10 * expected, "your penalty is 10× too large: λ is applied by the caller, "
              "outside this function", "return E (‖∇f(x̂)‖ − 1)² without λ"),
-        ], got)
+        ], _same)
         fail(f"your penalty is {got:.4f}, expected {expected:.4f} at the same interpolates",
              "mean over samples of (‖gradient of critic at x̂‖₂ − 1)², one norm per sample")
     if not out.requires_grad:
@@ -410,8 +392,7 @@ def check_critic(build_critic: Callable[..., nn.Module], width: int = 16) -> str
     sigmoid (the critic gives a score, not a probability), each sample's score depending on
     that sample only.
     """
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(_SEED + 7)
+    with seeded(_SEED + 7):
         critic = build_critic(width)
     if not isinstance(critic, nn.Module):
         fail(f"build_critic returned a {type(critic).__name__}, expected an nn.Module",
@@ -427,7 +408,7 @@ def check_critic(build_critic: Callable[..., nn.Module], width: int = 16) -> str
              "not a probability", "end with the last convolution (or linear layer), "
              "no activation after it")
     critic.train()
-    x = torch.randn(6, 1, 28, 28, generator=_rng(7)).clamp(-1, 1)
+    x = torch.randn(6, 1, 28, 28, generator=rng(_SEED + 7)).clamp(-1, 1)
     out = critic(x)
     if not isinstance(out, Tensor) or tuple(out.shape) != (6,):
         shape = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
@@ -447,114 +428,3 @@ def check_critic(build_critic: Callable[..., nn.Module], width: int = 16) -> str
              "use differentiable layers only (convolutions, LeakyReLU, GroupNorm)")
     n_params = sum(p.numel() for p in critic.parameters())
     return f"(N, 1, 28, 28) → (N,), no batch norm, no sigmoid, {n_params:,} parameters"
-
-
-# -------------------------------------------------------------- task 5: mode coverage
-def _as_numbers(out: object) -> tuple[float, float, float]:
-    if not isinstance(out, tuple | list) or len(out) != 3:
-        fail(f"mode_coverage returned {type(out).__name__}, expected a tuple "
-             "(captured, high_quality, reverse_kl)",
-             "return captured, high_quality, reverse_kl")
-    try:
-        return tuple(float(v) for v in out)  # type: ignore[return-value]
-    except (TypeError, ValueError):
-        fail("mode_coverage must return three numbers (captured, high_quality, reverse_kl)",
-             "convert tensors with .item() or float()")
-    raise AssertionError  # unreachable
-
-
-def _coverage_cases() -> list[tuple[str, Tensor, Tensor, float]]:
-    """(description, samples, centres, std): collapse, even coverage, and a mixed case."""
-    ring = torch.tensor([[math.cos(2 * math.pi * i / 8), math.sin(2 * math.pi * i / 8)]
-                         for i in range(8)])
-    std = 0.05
-    g = _rng(8)
-    collapse = ring[3] + std * torch.randn(500, 2, generator=g)
-    collapse = collapse[(collapse - ring[3]).norm(dim=1) < 2.5 * std]
-    even = ring.repeat(40, 1) + 0.5 * std * torch.randn(320, 2, generator=g)
-    # Mixed: uneven counts on 5 modes, stragglers at 3.5σ of modes 5-7 (not high quality
-    # although each mode is their nearest) and points far from every mode.
-    counts = [60, 30, 10, 5, 1]
-    near = torch.cat([ring[i] + 0.5 * std * torch.randn(k, 2, generator=g)
-                      for i, k in enumerate(counts)])
-    angle = torch.rand(3, generator=g) * 2 * math.pi
-    offset = 3.5 * std * torch.stack([angle.cos(), angle.sin()], 1)
-    stragglers = ring[5:] + offset
-    far = torch.randn(40, 2, generator=g) * 0.2
-    mixed = torch.cat([near, stragglers, far])
-    mixed = mixed[torch.randperm(len(mixed), generator=g)]
-    return [("samples collapsed onto one mode", collapse, ring, std),
-            ("samples spread evenly over 8 modes", even, ring, std),
-            ("uneven samples with stragglers", mixed, ring, std)]
-
-
-@check("mode_coverage")
-def check_mode_coverage(
-    mode_coverage: Callable[[Tensor, Tensor, float], tuple[int, float, float]]
-) -> str:
-    """Check ``mode_coverage(samples (N, 2), centers (K, 2), std)`` → (captured, HQ, KL).
-
-    High quality: distance to the nearest centre below 3 std; captured: modes with at
-    least one high-quality sample; high_quality: a fraction in [0, 1]; reverse_kl:
-    KL(p̂ ‖ uniform) of the high-quality samples' histogram over the K modes.
-    """
-    for what, samples, centers, std in _coverage_cases():
-        ref = mode_stats(samples, centers, std=std)
-        got = _as_numbers(mode_coverage(samples.clone(), centers.clone(), std))
-        want = (ref.captured, ref.high_quality, ref.reverse_kl)
-        k = len(centers)
-        dist = torch.cdist(samples.double(), centers.double())
-        nearest = dist.argmin(1)
-        every = torch.bincount(nearest, minlength=k)
-        p_all = every.double() / every.sum()
-        counts = ref.counts.double()
-        p_hq = counts / counts.sum()
-        if _close(got[1], 100 * want[1]) and want[1] not in (0.0, 1.0) or (
-                want[1] == 1.0 and _close(got[1], 100.0)):
-            fail(f"high_quality is {got[1]:.1f} for {what}: a percentage; expected the "
-                 f"fraction {want[1]:.3f}", "return the fraction in [0, 1] (the figures "
-                 "multiply by 100)")
-        if not _close(got[1], want[1]):
-            sq = float((dist.min(1).values ** 2 / std < 3).double().mean())
-            unscaled = float((dist.min(1).values < 3).double().mean())
-            var = float((dist.min(1).values / std**2 < 3).double().mean())
-            _first_match([
-                (sq, "you compared the squared distance with the threshold",
-                 "high quality: ‖x − c‖ / std < 3, with the distance itself"),
-                (unscaled, "you compared the raw distance with 3; the threshold is 3 standard "
-                 "deviations", "divide the distance by std: ‖x − c‖ / std < 3"),
-                (var, "you divided the distance by the variance std²",
-                 "divide by std: ‖x − c‖ / std < 3"),
-            ], got[1])
-            fail(f"high_quality is {got[1]:.3f} for {what}, expected {want[1]:.3f}",
-                 "the share of samples whose nearest centre is closer than 3 std")
-        if int(got[0]) != want[0]:
-            if int(got[0]) == int((every > 0).sum()):
-                fail(f"you counted {int(got[0])} modes for {what}, expected {want[0]}: a mode "
-                     "is captured only by a *high-quality* sample, not by any sample that is "
-                     "nearest to it", "count the modes among the nearest centres of the "
-                     "high-quality samples only")
-            fail(f"captured is {int(got[0])} for {what}, expected {want[0]}",
-                 "modes that receive at least one high-quality sample")
-        if not _close(got[2], want[2], 1e-3):
-            p = p_hq[p_hq > 0]
-            entropy = float(-(p * p.log()).sum())
-            pa = p_all[p_all > 0]
-            _first_match([
-                (float((pa * (pa * k).log()).sum()), "your KL counts every sample; the "
-                 "histogram is over the high-quality samples only",
-                 "bin only the samples with distance / std < 3"),
-                ((math.log(k) - entropy) / math.log(2), "your KL is in bits (log base 2); "
-                 "the course uses natural logs (total collapse = log 8 ≈ 2.08)",
-                 "torch.log, not torch.log2"),
-                (entropy, "you returned the entropy H(p̂), not KL(p̂ ‖ uniform) = log K − H(p̂)",
-                 "KL(p̂ ‖ uniform) = Σ p̂ log(K p̂)"),
-            ], got[2])
-            if math.isinf(got[2]) or math.isnan(got[2]):
-                fail(f"reverse_kl is {got[2]} for {what}: empty modes must contribute 0 "
-                     "(0 · log 0 = 0), and the direction is KL(p̂ ‖ uniform), not "
-                     "KL(uniform ‖ p̂)", "sum p̂ log(K p̂) over the non-empty modes only")
-            fail(f"reverse_kl is {got[2]:.4f} for {what}, expected {want[2]:.4f}",
-                 "KL(p̂ ‖ uniform) = Σ_k p̂_k log(K p̂_k) over the modes with p̂_k > 0")
-    return "modes captured, share of high-quality samples and reverse KL match ganlib's " \
-        "mode_stats on collapsed, even and uneven samples"
