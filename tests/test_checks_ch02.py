@@ -3,48 +3,46 @@ the mistake — on each buggy variant from the chapter's gallery."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 import torch.nn.functional as F
+from _notebook_tasks import notebook_task_functions  # tests/
 
 from ganlib import losses
 from ganlib.checks import ch02
 
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTION_NOTEBOOK = ROOT / "exercises" / "solutions" / "02_training_loop.ipynb"
+
 bce = F.binary_cross_entropy_with_logits
 
-
-# ------------------------------------------------------------------------------ solutions
-def make_optimizers(G, D):
-    g_opt = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    d_opt = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    return g_opt, d_opt
-
-
-def discriminator_step(D, d_optimizer, real, fake):
-    d_optimizer.zero_grad()
-    real_logits = D(real)
-    fake_logits = D(fake.detach())
-    loss = bce(real_logits, torch.ones_like(real_logits)) + bce(
-        fake_logits, torch.zeros_like(fake_logits))
-    loss.backward()
-    d_optimizer.step()
-    return loss.item()
+# The notebook's tasks and the check that answers each: the four functions of the loop, then
+# the three repaired steps of the bug hunt.
+NOTEBOOK_TASKS = {
+    "make_optimizers": ch02.check_optimizers,
+    "discriminator_step": ch02.check_discriminator_step,
+    "generator_step": ch02.check_generator_step,
+    "train_step": ch02.check_train_step,
+    "fixed_step_a": ch02.check_train_step,
+    "fixed_step_b": ch02.check_train_step,
+    "fixed_step_c": ch02.check_train_step,
+}
 
 
-def generator_step(D, g_optimizer, fake):
-    g_optimizer.zero_grad()
-    logits = D(fake)
-    loss = bce(logits, torch.ones_like(logits))
-    loss.backward()
-    g_optimizer.step()
-    return loss.item()
+def _notebook_functions(stubbed: bool) -> dict:
+    """Execute the task cells of the solution notebook; optionally as the student gets them."""
+    namespace: dict = {"torch": torch, "F": F, "bce": bce}
+    return notebook_task_functions(SOLUTION_NOTEBOOK, namespace, len(NOTEBOOK_TASKS), stubbed)
 
 
-def train_step(G, D, g_optimizer, d_optimizer, real, z):
-    fake = G(z)
-    d_loss = discriminator_step(D, d_optimizer, real, fake)
-    g_loss = generator_step(D, g_optimizer, fake)
-    return d_loss, g_loss
+# ------------------------------------------------------- the solutions: the notebook's own
+SOLUTIONS = _notebook_functions(stubbed=False)
+make_optimizers = SOLUTIONS["make_optimizers"]
+discriminator_step = SOLUTIONS["discriminator_step"]
+generator_step = SOLUTIONS["generator_step"]
+train_step = SOLUTIONS["train_step"]
 
 
 def stub(*args, **kwargs):
@@ -396,3 +394,13 @@ def test_tiny_gan_is_reproducible():
     assert torch.equal(real1, real2) and torch.equal(z1, z2)
     assert all(torch.equal(a, b) for a, b in zip(G1.parameters(), G2.parameters(), strict=True))
     assert D1(real1).shape == (16,)
+
+
+# ---------------------------------------------------------- the solution notebook
+@pytest.mark.parametrize("name", NOTEBOOK_TASKS)
+def test_the_notebook_solution_passes_and_its_stub_fails(name):
+    check = NOTEBOOK_TASKS[name]
+    result = check(SOLUTIONS[name], print_result=False)
+    assert result, result.message
+    result = check(_notebook_functions(stubbed=True)[name], print_result=False)
+    assert not result and "not implemented yet" in result.message

@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
+from _notebook_tasks import notebook_task_functions  # tests/
 from torch import nn
 
 from ganlib.checks import ch03
 
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTION_NOTEBOOK = ROOT / "exercises" / "solutions" / "03_dcgan.ipynb"
+TASK_CELLS = 5  # build_generator and build_discriminator share one
 
-# ------------------------------------------------------------------- the solutions
-def generator_block(c_in, c_out, eps=1e-5, padding=1, kernel=4, act=None, bias=False,
+
+def _notebook_functions(stubbed: bool) -> dict:
+    """Execute the task cells of the solution notebook; optionally as the student gets them."""
+    return notebook_task_functions(SOLUTION_NOTEBOOK, {"torch": torch, "nn": nn}, TASK_CELLS,
+                                   stubbed)
+
+
+# ------------------------------------------------------- the solutions: the notebook's own
+SOLUTIONS = _notebook_functions(stubbed=False)
+slerp = SOLUTIONS["slerp"]
+
+
+# ---------------------------------------- the layers and networks, one mistake per switch
+def make_generator_block(c_in, c_out, eps=1e-5, padding=1, kernel=4, act=None, bias=False,
                     order="cbr"):
+    """A generator block; every keyword's default is right, any other value a mistake."""
     layers = {
         "c": nn.ConvTranspose2d(c_in, c_out, kernel, 2, padding, bias=bias),
         "b": nn.BatchNorm2d(c_out, eps),
@@ -20,8 +39,9 @@ def generator_block(c_in, c_out, eps=1e-5, padding=1, kernel=4, act=None, bias=F
     return nn.Sequential(*(layers[k] for k in order))
 
 
-def discriminator_block(c_in, c_out, batch_norm=True, eps=1e-5, padding=1, act=None,
+def make_discriminator_block(c_in, c_out, batch_norm=True, eps=1e-5, padding=1, act=None,
                         bias=False):
+    """A discriminator block; every keyword after batch_norm is right at its default."""
     layers = [nn.Conv2d(c_in, c_out, 4, 2, padding, bias=bias)]
     if batch_norm:
         layers.append(nn.BatchNorm2d(c_out, eps))
@@ -29,7 +49,8 @@ def discriminator_block(c_in, c_out, batch_norm=True, eps=1e-5, padding=1, act=N
     return nn.Sequential(*layers)
 
 
-def build_generator(latent_dim=100, width=64, out=None, first_padding=0, bn_out=False):
+def make_generator(latent_dim=100, width=64, out=None, first_padding=0, bn_out=False):
+    """The generator; every keyword after width is right at its default."""
     tail = [nn.ConvTranspose2d(width, 1, 4, 2, 1, bias=False)]
     if bn_out:
         tail.append(nn.BatchNorm2d(1))
@@ -39,17 +60,19 @@ def build_generator(latent_dim=100, width=64, out=None, first_padding=0, bn_out=
         nn.ConvTranspose2d(latent_dim, 2 * width, 7, 1, first_padding, bias=False),
         nn.BatchNorm2d(2 * width),
         nn.ReLU(True),
-        generator_block(2 * width, width),
+        make_generator_block(2 * width, width),
         *tail,
     )
 
 
 class _Discriminator(nn.Module):
+    """The discriminator; every keyword after width is right at its default."""
+
     def __init__(self, width=64, first_bn=False, sigmoid=False, flatten=True, slope=0.2):
         super().__init__()
         self.net = nn.Sequential(
-            discriminator_block(1, width, first_bn, act=nn.LeakyReLU(slope)),
-            discriminator_block(width, 2 * width, True, act=nn.LeakyReLU(slope)),
+            make_discriminator_block(1, width, first_bn, act=nn.LeakyReLU(slope)),
+            make_discriminator_block(width, 2 * width, True, act=nn.LeakyReLU(slope)),
             nn.Conv2d(2 * width, 1, 7, 1, 0, bias=False),
         )
         self.sigmoid, self.flatten = sigmoid, flatten
@@ -60,12 +83,14 @@ class _Discriminator(nn.Module):
         return torch.sigmoid(out) if self.sigmoid else out
 
 
-def build_discriminator(width=64, **kw):
+def make_discriminator(width=64, **kw):
     return _Discriminator(width, **kw)
 
 
 def make_init(conv_std=0.02, bn_mean=1.0, bn_std=0.02, conv_types=(nn.Conv2d, nn.ConvTranspose2d),
               touch_bn=True, zero_bias=True):
+    """DCGAN's initialisation; every keyword is right at its default."""
+
     def init_weights(m):
         if isinstance(m, conv_types):
             nn.init.normal_(m.weight, 0.0, conv_std)
@@ -76,16 +101,6 @@ def make_init(conv_std=0.02, bn_mean=1.0, bn_std=0.02, conv_types=(nn.Conv2d, nn
             nn.init.zeros_(m.bias)
 
     return init_weights
-
-
-def slerp(z0, z1, t):
-    a = z0 / z0.norm(dim=-1, keepdim=True)
-    b = z1 / z1.norm(dim=-1, keepdim=True)
-    omega = (a * b).sum(-1, keepdim=True).clamp(-1, 1).acos()
-    so = omega.sin()
-    if bool((so < 1e-6).any()):
-        return (1 - t) * z0 + t * z1
-    return torch.sin((1 - t) * omega) / so * z0 + torch.sin(t * omega) / so * z1
 
 
 def stub(*args, **kwargs):
@@ -142,70 +157,71 @@ def slerp_numpy(z0, z1, t):
 
 CASES = {
     "generator_block": (
-        ch03.check_generator_block, generator_block,
+        ch03.check_generator_block, SOLUTIONS["generator_block"],
         {
-            "BatchNorm2d(C, 0.8)": lambda i, o: generator_block(i, o, eps=0.8),
-            "padding 0 (size 2H + 2)": lambda i, o: generator_block(i, o, padding=0),
-            "kernel 3 (size 2H - 1)": lambda i, o: generator_block(i, o, kernel=3),
-            "LeakyReLU in G": lambda i, o: generator_block(i, o, act=nn.LeakyReLU(0.2)),
-            "no activation": lambda i, o: generator_block(i, o, act=nn.Identity()),
-            "conv bias": lambda i, o: generator_block(i, o, bias=True),
-            "BN after ReLU": lambda i, o: generator_block(i, o, order="crb"),
+            "BatchNorm2d(C, 0.8)": lambda i, o: make_generator_block(i, o, eps=0.8),
+            "padding 0 (size 2H + 2)": lambda i, o: make_generator_block(i, o, padding=0),
+            "kernel 3 (size 2H - 1)": lambda i, o: make_generator_block(i, o, kernel=3),
+            "LeakyReLU in G": lambda i, o: make_generator_block(i, o, act=nn.LeakyReLU(0.2)),
+            "no activation": lambda i, o: make_generator_block(i, o, act=nn.Identity()),
+            "conv bias": lambda i, o: make_generator_block(i, o, bias=True),
+            "BN after ReLU": lambda i, o: make_generator_block(i, o, order="crb"),
             "Upsample + Conv2d": lambda i, o: nn.Sequential(
                 nn.Upsample(scale_factor=2), nn.Conv2d(i, o, 3, 1, 1, bias=False),
                 nn.BatchNorm2d(o), nn.ReLU()),
-            "returns a list": lambda i, o: list(generator_block(i, o)),
+            "returns a list": lambda i, o: list(make_generator_block(i, o)),
         },
     ),
     "discriminator_block": (
-        ch03.check_discriminator_block, discriminator_block,
+        ch03.check_discriminator_block, SOLUTIONS["discriminator_block"],
         {
-            "BatchNorm2d(C, 0.8)": lambda i, o, bn=True: discriminator_block(i, o, bn, eps=0.8),
-            "padding 0 (size H/2 - 1)": lambda i, o, bn=True: discriminator_block(
+            "BatchNorm2d(C, 0.8)": lambda i, o, bn=True: make_discriminator_block(
+                i, o, bn, eps=0.8),
+            "padding 0 (size H/2 - 1)": lambda i, o, bn=True: make_discriminator_block(
                 i, o, bn, padding=0),
-            "ReLU in D": lambda i, o, bn=True: discriminator_block(i, o, bn, act=nn.ReLU()),
-            "LeakyReLU default slope 0.01": lambda i, o, bn=True: discriminator_block(
+            "ReLU in D": lambda i, o, bn=True: make_discriminator_block(i, o, bn, act=nn.ReLU()),
+            "LeakyReLU default slope 0.01": lambda i, o, bn=True: make_discriminator_block(
                 i, o, bn, act=nn.LeakyReLU()),
-            "batch norm ignored": lambda i, o, bn=True: discriminator_block(i, o, True),
-            "never batch norm": lambda i, o, bn=True: discriminator_block(i, o, False),
-            "conv bias": lambda i, o, bn=True: discriminator_block(i, o, bn, bias=True),
+            "batch norm ignored": lambda i, o, bn=True: make_discriminator_block(i, o, True),
+            "never batch norm": lambda i, o, bn=True: make_discriminator_block(i, o, False),
+            "conv bias": lambda i, o, bn=True: make_discriminator_block(i, o, bn, bias=True),
             "max pooling": lambda i, o, bn=True: nn.Sequential(
                 nn.Conv2d(i, o, 3, 1, 1, bias=False), nn.MaxPool2d(2),
                 *([nn.BatchNorm2d(o)] if bn else []), nn.LeakyReLU(0.2)),
         },
     ),
     "build_generator": (
-        ch03.check_generator, build_generator,
+        ch03.check_generator, SOLUTIONS["build_generator"],
         {
-            "sigmoid output": lambda latent_dim=100, width=64: build_generator(
+            "sigmoid output": lambda latent_dim=100, width=64: make_generator(
                 latent_dim, width, out=[nn.Sigmoid()]),
-            "tanh then sigmoid": lambda latent_dim=100, width=64: build_generator(
+            "tanh then sigmoid": lambda latent_dim=100, width=64: make_generator(
                 latent_dim, width, out=[nn.Tanh(), nn.Sigmoid()]),
-            "no output activation": lambda latent_dim=100, width=64: build_generator(
+            "no output activation": lambda latent_dim=100, width=64: make_generator(
                 latent_dim, width, out=[]),
-            "batch norm on the output": lambda latent_dim=100, width=64: build_generator(
+            "batch norm on the output": lambda latent_dim=100, width=64: make_generator(
                 latent_dim, width, bn_out=True),
             "padding 1 in the first layer (5×5 start)": lambda latent_dim=100, width=64:
-                build_generator(latent_dim, width, first_padding=1),
-            "hard-coded width": lambda latent_dim=100, width=64: build_generator(latent_dim, 64),
+                make_generator(latent_dim, width, first_padding=1),
+            "hard-coded width": lambda latent_dim=100, width=64: make_generator(latent_dim, 64),
         },
     ),
     "build_discriminator": (
-        ch03.check_discriminator, build_discriminator,
+        ch03.check_discriminator, SOLUTIONS["build_discriminator"],
         {
-            "sigmoid output (fed to a logits loss)": lambda width=64: build_discriminator(
+            "sigmoid output (fed to a logits loss)": lambda width=64: make_discriminator(
                 width, sigmoid=True),
             "nn.Sigmoid module": lambda width=64: nn.Sequential(
-                build_discriminator(width), nn.Sigmoid()),
-            "batch norm on the input layer": lambda width=64: build_discriminator(
+                make_discriminator(width), nn.Sigmoid()),
+            "batch norm on the input layer": lambda width=64: make_discriminator(
                 width, first_bn=True),
-            "(N, 1, 1, 1) output": lambda width=64: build_discriminator(width, flatten=False),
-            "LeakyReLU slope 0.01": lambda width=64: build_discriminator(width, slope=0.01),
-            "hard-coded width": lambda width=64: build_discriminator(64),
+            "(N, 1, 1, 1) output": lambda width=64: make_discriminator(width, flatten=False),
+            "LeakyReLU slope 0.01": lambda width=64: make_discriminator(width, slope=0.01),
+            "hard-coded width": lambda width=64: make_discriminator(64),
         },
     ),
     "init_weights": (
-        ch03.check_init, make_init(),
+        ch03.check_init, SOLUTIONS["init_weights"],
         {
             "std 0.2": make_init(conv_std=0.2),
             "BN weight 0": make_init(bn_mean=0.0),
@@ -218,7 +234,7 @@ CASES = {
         },
     ),
     "slerp": (
-        ch03.check_slerp, slerp,
+        ch03.check_slerp, SOLUTIONS["slerp"],
         {
             "lerp": slerp_lerp,
             "not normalised (arccos of raw dot)": slerp_unnormalised,
@@ -250,6 +266,22 @@ def test_stub_fails(name):
     assert "not implemented yet" in result.message
 
 
+# With no mistake switched on, the builders the mistakes come from are right answers.
+RIGHT_BY_DEFAULT = {
+    "generator_block": make_generator_block,
+    "discriminator_block": make_discriminator_block,
+    "build_generator": make_generator,
+    "build_discriminator": make_discriminator,
+    "init_weights": make_init(),
+}
+
+
+@pytest.mark.parametrize("name", list(RIGHT_BY_DEFAULT))
+def test_the_mistakes_builders_pass_with_no_mistake(name):
+    result = CASES[name][0](RIGHT_BY_DEFAULT[name], print_result=False)
+    assert result, result.message
+
+
 @pytest.mark.parametrize(
     "name,mistake", [(n, m) for n, (_, _, bugs) in CASES.items() for m in bugs]
 )
@@ -262,13 +294,13 @@ def test_mistake_fails(name, mistake):
 
 
 def test_specific_messages():
-    gb = ch03.check_generator_block(lambda i, o: generator_block(i, o, eps=0.8),
+    gb = ch03.check_generator_block(lambda i, o: make_generator_block(i, o, eps=0.8),
                                     print_result=False)
     assert "eps" in gb.message
-    d = ch03.check_discriminator(lambda width=64: build_discriminator(width, sigmoid=True),
+    d = ch03.check_discriminator(lambda width=64: make_discriminator(width, sigmoid=True),
                                  print_result=False)
     assert "probabilities" in d.message
-    pad = ch03.check_generator_block(lambda i, o: generator_block(i, o, padding=0),
+    pad = ch03.check_generator_block(lambda i, o: make_generator_block(i, o, padding=0),
                                      print_result=False)
     assert "(4, 8, 16, 16)" in pad.message
     init = ch03.check_init(make_init(conv_std=0.2), print_result=False)
@@ -284,7 +316,7 @@ def test_specific_messages():
 def test_checks_leave_global_rng_alone():
     torch.manual_seed(0)
     before = torch.random.get_rng_state()
-    ch03.check_init(make_init(), print_result=False)
+    ch03.check_init(SOLUTIONS["init_weights"], print_result=False)
     ch03.check_slerp(slerp, print_result=False)
     assert torch.equal(before, torch.random.get_rng_state())
 
@@ -292,6 +324,14 @@ def test_checks_leave_global_rng_alone():
 def test_solution_sizes_match_ganlib():
     from ganlib.models import DCGANDiscriminator, DCGANGenerator, count_parameters
 
-    assert count_parameters(build_generator()) == count_parameters(DCGANGenerator()) == 759_680
-    assert count_parameters(build_discriminator()) == count_parameters(
+    assert count_parameters(SOLUTIONS["build_generator"]()) == count_parameters(
+        DCGANGenerator()) == 759_680
+    assert count_parameters(SOLUTIONS["build_discriminator"]()) == count_parameters(
         DCGANDiscriminator()) == 138_624
+
+
+# ---------------------------------------------------------- the solution notebook
+@pytest.mark.parametrize("name", list(CASES))
+def test_the_notebook_stub_fails(name):
+    result = CASES[name][0](_notebook_functions(stubbed=True)[name], print_result=False)
+    assert not result and "not implemented yet" in result.message
