@@ -10,6 +10,7 @@ Conventions:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from numbers import Integral
 
 import torch
 from torch import Tensor, nn
@@ -70,6 +71,22 @@ def check_batch_shape(x: Tensor, shape: tuple[int, ...], what: str = "input") ->
         raise ValueError(f"expected {what} of shape {expected}, got {tuple(x.shape)}")
 
 
+def _size(name: str, value: object) -> int:
+    """``value`` as a positive int, or a ``ValueError`` naming ``name`` and the value."""
+    if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+def _sizes(name: str, value: object) -> tuple[int, ...]:
+    """An int or a sequence of ints, each positive, as a tuple (``hidden`` may be empty)."""
+    if isinstance(value, Integral) and not isinstance(value, bool):
+        return (_size(name, value),)
+    if not isinstance(value, Sequence) or isinstance(value, str):
+        raise ValueError(f"{name} must be an int or a sequence of ints, got {value!r}")
+    return tuple(_size(f"every entry of {name}", v) for v in value)
+
+
 def _maybe_sn(layer: nn.Module, spectral_norm: bool) -> nn.Module:
     return parametrizations.spectral_norm(layer) if spectral_norm else layer
 
@@ -123,8 +140,11 @@ class MLPGenerator(nn.Module):
         out_activation: str | None = None,
     ) -> None:
         super().__init__()
-        self.latent_dim = int(latent_dim)
-        self.out_shape = (int(out_shape),) if isinstance(out_shape, int) else tuple(out_shape)
+        self.latent_dim = _size("latent_dim", latent_dim)
+        self.out_shape = _sizes("out_shape", out_shape)
+        hidden = _sizes("hidden", hidden)
+        if not self.out_shape:
+            raise ValueError("out_shape must have at least one dimension, got ()")
         if out_activation not in (None, "tanh"):
             raise ValueError(f"out_activation must be None or 'tanh', got {out_activation!r}")
         layers: list[nn.Module] = []
@@ -164,10 +184,11 @@ class MLPDiscriminator(nn.Module):
         pack: int = 1,
     ) -> None:
         super().__init__()
-        self.in_shape = (int(in_shape),) if isinstance(in_shape, int) else tuple(in_shape)
-        if pack < 1:
-            raise ValueError(f"pack must be >= 1, got {pack!r}")
-        self.pack = int(pack)
+        self.in_shape = _sizes("in_shape", in_shape)
+        if not self.in_shape:
+            raise ValueError("in_shape must have at least one dimension, got ()")
+        self.pack = _size("pack", pack)
+        hidden = _sizes("hidden", hidden)
         width = int(torch.tensor(self.in_shape).prod()) * self.pack
         self.net = nn.Sequential(*mlp_discriminator_layers(width, hidden, spectral_norm))
 
@@ -211,9 +232,11 @@ class DCGANGenerator(nn.Module):
     ) -> None:
         super().__init__()
         start = _first_size(image_size)
-        if channels not in (1, 3):
+        if channels not in (1, 3) or isinstance(channels, bool):
             raise ValueError(f"channels must be 1 or 3, got {channels!r}")
-        self.latent_dim, self.channels, self.image_size = int(latent_dim), channels, image_size
+        self.latent_dim, self.channels, self.image_size = (_size("latent_dim", latent_dim),
+                                                           channels, image_size)
+        width = _size("width", width)
         n = _n_doublings(image_size)
         ch = width * 2 ** (n - 1)
         layers: list[nn.Module] = [
@@ -263,8 +286,9 @@ class DCGANDiscriminator(nn.Module):
     ) -> None:
         super().__init__()
         end = _first_size(image_size)
-        if channels not in (1, 3):
+        if channels not in (1, 3) or isinstance(channels, bool):
             raise ValueError(f"channels must be 1 or 3, got {channels!r}")
+        width = _size("width", width)
         if norm not in ("batch", "layer", "none"):
             raise ValueError(f"norm must be 'batch', 'layer' or 'none', got {norm!r}")
         self.channels, self.image_size, self.norm = channels, image_size, norm

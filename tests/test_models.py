@@ -207,3 +207,36 @@ def test_mlp_discriminator_layers_widths_and_the_extra_feature():
     assert layers.index(extra) == 2 and layers[3].in_features == 17
     assert all(hasattr(m, "parametrizations") for m in layers if isinstance(m, nn.Linear))
     assert nn.Sequential(*layers)(torch.randn(5, 6)).shape == (5, 1)
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: MLPGenerator(0, 2), r"latent_dim must be a positive int, got 0"),
+        (lambda: MLPGenerator(-3, 2), r"latent_dim must be a positive int, got -3"),
+        (lambda: MLPGenerator(True, 2), r"latent_dim must be a positive int, got True"),
+        (lambda: MLPGenerator(2, 0), r"out_shape must be a positive int, got 0"),
+        (lambda: MLPGenerator(2, (1, 0, 28)), r"every entry of out_shape must be a positive int, got 0"),
+        (lambda: MLPGenerator(2, 2, hidden=(64, 0)), r"every entry of hidden must be a positive int, got 0"),
+        (lambda: MLPGenerator(2, 2, hidden=(-8,)), r"every entry of hidden .* got -8"),
+        (lambda: MLPGenerator(2, 2, hidden="64"), r"hidden must be an int or a sequence of ints, got '64'"),
+        (lambda: MLPDiscriminator(0), r"in_shape must be a positive int, got 0"),
+        (lambda: MLPDiscriminator(2, hidden=(0,)), r"every entry of hidden must be a positive int, got 0"),
+        (lambda: MLPDiscriminator(2, pack=0), r"pack must be a positive int, got 0"),
+        (lambda: DCGANGenerator(0), r"latent_dim must be a positive int, got 0"),
+        (lambda: DCGANGenerator(100, width=0), r"width must be a positive int, got 0"),
+        (lambda: DCGANGenerator(100, channels=True), r"channels must be 1 or 3, got True"),
+        (lambda: DCGANDiscriminator(width=-4), r"width must be a positive int, got -4"),
+        (lambda: DCGANCritic(width=0), r"width must be a positive int, got 0"),
+    ],
+)
+def test_sizes_that_are_not_positive_ints_are_refused_by_name(build, message):
+    with pytest.raises(ValueError, match=message):
+        build()
+
+
+def test_numpy_integers_are_accepted_as_sizes():
+    import numpy as np
+
+    G = MLPGenerator(np.int64(3), np.int64(2), hidden=(np.int64(8),))
+    assert G.latent_dim == 3 and type(G.latent_dim) is int and G(torch.zeros(4, 3)).shape == (4, 2)
