@@ -28,8 +28,6 @@ from torch import Tensor
 
 __all__ = [
     "LOSSES",
-    "d_loss",
-    "g_loss",
     "minimax_d_loss",
     "minimax_g_loss",
     "nonsaturating_g_loss",
@@ -120,22 +118,6 @@ LOSSES: dict[str, tuple[Callable[[Tensor, Tensor], Tensor], Callable[[Tensor], T
     "wasserstein": (wasserstein_d_loss, wasserstein_g_loss),
     "hinge": (hinge_d_loss, hinge_g_loss),
 }
-
-
-def _lookup(kind: str):
-    if kind not in LOSSES:
-        raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {kind!r}")
-    return LOSSES[kind]
-
-
-def d_loss(kind: str, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
-    """The discriminator (critic) loss named ``kind``; see the table in the module docstring."""
-    return _lookup(kind)[0](real_logits, fake_logits)
-
-
-def g_loss(kind: str, fake_logits: Tensor) -> Tensor:
-    """The generator loss named ``kind``; see the table in the module docstring."""
-    return _lookup(kind)[1](fake_logits)
 
 
 def interpolate(

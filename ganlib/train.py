@@ -1,63 +1,58 @@
 """One training loop for every chapter.
 
 A :class:`Trainer` owns a generator, a discriminator (or critic), their optimizers, its
-own random generators and a :class:`History`. :meth:`Trainer.fit` alternates
-``n_critic`` discriminator updates with one generator update per *step*:
+own random generators and a :class:`History`. Each *step* of :meth:`Trainer.fit` is
+Algorithm 1 of Goodfellow et al. (2014) and of Gulrajani et al. (2017):
 
-1. draw a real batch and a noise batch; the discriminator learns on the real batch and
-   on the generator's output **detached** from the generator's graph;
-2. the generator learns from the discriminator's verdict on the same fakes.
+1. ``n_critic`` times: a real batch and a batch of noise; one
+   :func:`~ganlib.steps.discriminator_step` on the real batch and ``G(z)``;
+2. a **fresh** batch of noise and one :func:`~ganlib.steps.generator_step` through the
+   updated discriminator (``reuse_fakes=True`` reuses the last critic iteration's fakes
+   instead, as PyTorch's DCGAN example does).
 
-It covers the course's variants — minimax, non-saturating, least-squares, Wasserstein and
-hinge losses, ``n_critic``, weight clipping (WGAN) and the gradient penalty (WGAN-GP) —
-and keeps everything a long run needs: a progress bar, snapshots from fixed noise,
-callbacks, atomic checkpoints, exact resumption, and graceful stops on Ctrl-C or on a
-loss that stops being finite.
+The two step functions are the GAN update; this module is the bookkeeping around them:
+batches, noise, a history table, snapshots from fixed noise, callbacks, a progress bar,
+atomic checkpoints and exact resumption. Faults lose nothing: a step either happens
+completely or not at all. Ctrl-C stops at the next step boundary (a second Ctrl-C stops at
+once and undoes the step in progress); a loss that is not finite undoes its step and
+raises :class:`~ganlib.steps.NonFiniteLossError`.
 """
 
 from __future__ import annotations
 
-import inspect
 import math
-import os
-import tempfile
+import signal
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
+from dataclasses import asdict, dataclass
+from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor, nn
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import TensorDataset
 
-from .losses import LOSSES, gradient_penalty, r1_penalty
+from .checkpoint import CheckpointError, load_safely, save_atomically
+from .losses import LOSSES
+from .steps import NonFiniteLossError, discriminator_step, generator_step
 from .utils import get_device
 
-__all__ = ["History", "Trainer", "train", "StopTraining", "NonFiniteLossError"]
+__all__ = ["History", "Speed", "Trainer", "StopTraining", "NonFiniteLossError"]
 
 COLUMNS = (
     "step", "time", "d_loss", "g_loss", "d_real", "d_fake",
     "gp", "gp_grad_norm", "r1", "d_grad_norm", "g_grad_norm",
 )
+FORMAT = 2  # of the checkpoint files
 
 
 class StopTraining(Exception):
     """Raise from a callback to end :meth:`Trainer.fit` early, keeping everything."""
-
-
-class NonFiniteLossError(FloatingPointError):
-    """A loss became NaN or infinite; no update was made with it."""
-
-    def __init__(self, which: str, value: float, step: int) -> None:
-        super().__init__(
-            f"the {which} loss became {value} at step {step}; no update was made with it. "
-            f"The models and the history hold the last good step ({step - 1}). "
-            "Lower the learning rate, check the data range, or use a numerically stable loss."
-        )
-        self.step = step
 
 
 class History:
@@ -108,6 +103,33 @@ class History:
                 f"d_loss={last['d_loss']:.4f}, g_loss={last['g_loss']:.4f})")
 
 
+@dataclass(frozen=True)
+class Speed:
+    """How a :class:`Trainer` computes, all in one place; none of it changes the algorithm.
+
+    Attributes:
+        bf16: forward passes under bfloat16 autocast (GPUs with bf16 support; on a CPU
+            it runs, usually slower). Losses stay in float32.
+        channels_last: image networks and batches in channels-last (NHWC) memory format,
+            which tensor cores prefer.
+        fused_adam: the default Adam optimizers update all weights in one fused kernel
+            (CPU and CUDA; ignored elsewhere and for optimizers you pass yourself).
+        compile: ``torch.compile`` both networks (a slow first step; needs a C++
+            compiler on the CPU).
+    """
+
+    bf16: bool = False
+    channels_last: bool = False
+    fused_adam: bool = True
+    compile: bool = False
+
+    @classmethod
+    def fast(cls, device: str | torch.device) -> Speed:
+        """What helps on ``device``: bf16 and channels-last on a CUDA GPU with bf16."""
+        cuda = get_device(device).type == "cuda"
+        return cls(bf16=cuda and torch.cuda.is_bf16_supported(), channels_last=cuda)
+
+
 def _grad_norm(params: Iterable[nn.Parameter]) -> float:
     grads = [p.grad.detach() for p in params if p.grad is not None]
     if not grads:
@@ -116,33 +138,74 @@ def _grad_norm(params: Iterable[nn.Parameter]) -> float:
     return float(torch.linalg.vector_norm(norms))
 
 
-class _Batches:
-    """Endless real batches from a tensor, a TensorDataset, a sampler or any loader.
+def _cloned(obj: Any) -> Any:
+    """A copy of nested dicts/lists/tuples whose tensors are cloned (not shared)."""
+    if isinstance(obj, Tensor):
+        return obj.detach().clone()
+    if isinstance(obj, dict):
+        return {k: _cloned(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return type(obj)(_cloned(v) for v in obj)
+    return obj
 
-    Tensors are shuffled epoch by epoch with the trainer's own generator, so a resumed
-    run draws exactly the batches the uninterrupted run would.
+
+# ----------------------------------------------------------------- argument checks
+def _positive_int(name: str, value: Any, minimum: int = 1) -> int:
+    if not isinstance(value, Integral) or isinstance(value, bool) or value < minimum:
+        kind = "a positive int" if minimum == 1 else f"an int >= {minimum}"
+        raise ValueError(f"{name} must be {kind}, got {value!r}")
+    return int(value)
+
+
+def _number(name: str, value: Any, *, positive: bool = False) -> float:
+    ok = isinstance(value, Real) and not isinstance(value, bool)
+    if not ok or not math.isfinite(value) or value < 0 or (positive and value == 0):
+        kind = "a finite number > 0" if positive else "a finite number >= 0"
+        raise ValueError(f"{name} must be {kind}, got {value!r}")
+    return float(value)
+
+
+# --------------------------------------------------------------------------- data
+class _Batches:
+    """Endless real batches from a tensor, a sampler or any iterable of batches.
+
+    Tensors are shuffled epoch by epoch with the trainer's own generator; ``perm`` and
+    ``pos`` (the data position) belong to the checkpoint, so a resumed run draws exactly
+    the batches the uninterrupted run would. A loader's own order is not restored.
     """
 
-    def __init__(self, data: Any, batch_size: int, rng: torch.Generator) -> None:
+    def __init__(self, rng: torch.Generator) -> None:
         self.rng = rng
-        self.batch_size = batch_size
+        self.batch_size = 0
+        self.perm = torch.empty(0, dtype=torch.long)
+        self.pos = 0
         self.tensor: Tensor | None = None
         self.sampler = None
         self.loader: Iterable | None = None
         self._iter: Iterator | None = None
+        self.checked = False
+        self.prepare: Callable[[Tensor], Tensor] = lambda x: x
+
+    def bind(self, data: Any, batch_size: int, prepare: Callable[[Tensor], Tensor]) -> None:
+        self.batch_size, self.prepare = batch_size, prepare
+        self.tensor = self.sampler = self.loader = self._iter = None
+        self.checked = False  # the first batch against the generator's samples
         if isinstance(data, TensorDataset):
             data = data.tensors[0]
+        if isinstance(data, np.ndarray):
+            data = torch.from_numpy(data)
         if isinstance(data, Tensor):
             if data.ndim < 2:
                 raise ValueError(f"expected data of shape (N, ...), got {tuple(data.shape)}")
             if len(data) < batch_size:
                 raise ValueError(
-                    f"batch_size {batch_size} is larger than the data set ({len(data)} samples)"
-                )
+                    f"batch_size {batch_size} is larger than the data set ({len(data)} samples)")
             self.tensor = data
+            if len(self.perm) not in (0, len(data)):  # other data than before: a new epoch
+                self.perm, self.pos = torch.empty(0, dtype=torch.long), 0
         elif callable(getattr(data, "sample", None)):
             self.sampler = data
-        elif isinstance(data, DataLoader | Iterable):
+        elif isinstance(data, Iterable) and not isinstance(data, str | bytes | dict):
             own = getattr(data, "batch_size", None)  # a DataLoader's; None with a batch sampler
             if own is not None and own != batch_size:
                 raise ValueError(f"the DataLoader yields batches of {own} but fit's batch_size is "
@@ -150,12 +213,8 @@ class _Batches:
             self.loader = data
         else:
             raise TypeError(
-                "data must be a tensor (N, ...), a TensorDataset, an object with "
-                f".sample(n, generator) or an iterable of batches, got {type(data).__name__}"
-            )
-        self.perm = torch.empty(0, dtype=torch.long)
-        self.pos = 0
-        self.shapes_checked = False  # against the generator's samples, on the first batch
+                "data must be a tensor or NumPy array (N, ...), a TensorDataset, an object with "
+                f".sample(n, generator) or an iterable of batches, got {type(data).__name__}")
 
     def next(self) -> Tensor:
         if self.tensor is not None:
@@ -164,9 +223,9 @@ class _Batches:
                 self.pos = 0
             idx = self.perm[self.pos : self.pos + self.batch_size]
             self.pos += self.batch_size
-            return self.tensor[idx.to(self.tensor.device)]
+            return self.prepare(self.tensor[idx.to(self.tensor.device)])
         if self.sampler is not None:
-            return self.sampler.sample(self.batch_size, generator=self.rng)
+            return self.prepare(self.sampler.sample(self.batch_size, generator=self.rng))
         for _ in range(2):
             if self._iter is None:
                 self._iter = iter(self.loader)
@@ -175,10 +234,42 @@ class _Batches:
             except StopIteration:
                 self._iter = None
                 continue
-            return batch[0] if isinstance(batch, list | tuple) else batch
+            return self.prepare(batch[0] if isinstance(batch, list | tuple) else batch)
         raise ValueError("the data loader yielded no batch")
 
 
+# ------------------------------------------------------------------------- Ctrl-C
+class _CtrlC:
+    """While training: the first Ctrl-C asks to stop at the next step boundary, a second
+    one raises ``KeyboardInterrupt`` at once (the step in progress is then undone).
+
+    Only the main thread can catch signals; elsewhere Ctrl-C raises as usual and the
+    step in progress is undone.
+    """
+
+    def __init__(self) -> None:
+        self.pressed = 0
+        self.shielded = False  # while undoing a step or saving: no second interruption
+        self._previous: Any = None
+
+    def __enter__(self) -> _CtrlC:
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.getsignal(signal.SIGINT)
+            if callable(previous):  # not SIG_IGN, not a handler installed outside Python
+                self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.pressed += 1
+        if self.pressed > 1 and not self.shielded:
+            raise KeyboardInterrupt
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+# ------------------------------------------------------------------------ Trainer
 class Trainer:
     """Trains a generator against a discriminator (or critic).
 
@@ -195,13 +286,17 @@ class Trainer:
             batch norm, whose per-sample gradients are then truly per sample (a
             ``UserWarning`` otherwise).
         clip_value: clip the discriminator's weights to ``[-c, c]`` after each update (WGAN).
+        reuse_fakes: ``False`` (default): the generator's update draws a fresh batch of
+            noise, as Algorithm 1 of both Goodfellow et al. (2014) and Gulrajani et al.
+            (2017) does. ``True``: it reuses the fakes of the last critic iteration, as
+            PyTorch's DCGAN example does (one forward pass of G fewer per step).
         lr, betas: Adam settings for both networks (DCGAN: 2e-4, (0.5, 0.999); WGAN-GP:
             1e-4, (0.0, 0.9)). ``lr_d`` overrides the discriminator's learning rate.
         g_optimizer, d_optimizer: functions ``params -> torch.optim.Optimizer`` to use
             instead of Adam, e.g. ``lambda p: torch.optim.RMSprop(p, lr=5e-5)``.
         device: ``"auto"``, ``"cpu"``, ``"cuda"``…; the networks are moved there.
-        bf16: run forward passes under bfloat16 autocast (for GPUs with bf16 support).
-        channels_last: store image networks and batches in channels-last memory format.
+        speed: bf16 autocast, channels-last, fused Adam, ``torch.compile``: see
+            :class:`Speed` (``Speed.fast(device)`` picks what helps on a GPU).
         n_fixed: size of the fixed noise batch used for progress snapshots.
         seed: seed of the trainer's own generators (data order, noise, α of the penalty).
     """
@@ -217,60 +312,69 @@ class Trainer:
         gp_weight: float = 0.0,
         r1_weight: float = 0.0,
         clip_value: float | None = None,
+        reuse_fakes: bool = False,
         lr: float = 2e-4,
         betas: tuple[float, float] = (0.5, 0.999),
         lr_d: float | None = None,
         g_optimizer: Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer] | None = None,
         d_optimizer: Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer] | None = None,
         device: str | torch.device = "auto",
-        bf16: bool = False,
-        channels_last: bool = False,
+        speed: Speed | None = None,
         n_fixed: int = 64,
         seed: int = 0,
     ) -> None:
+        for name, net in (("generator", generator), ("discriminator", discriminator)):
+            if not isinstance(net, nn.Module):
+                raise TypeError(f"{name} must be a torch.nn.Module, got {type(net).__name__}")
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {loss!r}")
-        if not isinstance(n_critic, int) or n_critic < 1:
-            raise ValueError(f"n_critic must be a positive int, got {n_critic!r}")
-        if gp_weight < 0:
-            raise ValueError(f"gp_weight must be >= 0, got {gp_weight!r}")
-        if r1_weight < 0:
-            raise ValueError(f"r1_weight must be >= 0, got {r1_weight!r}")
-        if r1_weight > 0 and any(isinstance(m, nn.modules.batchnorm._BatchNorm)
-                                 for m in discriminator.modules()):
+        self.n_critic = _positive_int("n_critic", n_critic)
+        self.gp_weight = _number("gp_weight", gp_weight)
+        self.r1_weight = _number("r1_weight", r1_weight)
+        self.clip_value = None if clip_value is None else _number("clip_value", clip_value,
+                                                                   positive=True)
+        lr = _number("lr", lr, positive=True)
+        lr_d = lr if lr_d is None else _number("lr_d", lr_d, positive=True)
+        if (not isinstance(betas, tuple | list) or len(betas) != 2
+                or not all(isinstance(b, Real) and not isinstance(b, bool) and 0 <= b < 1
+                           for b in betas)):
+            raise ValueError(f"betas must be two numbers in [0, 1), got {betas!r}")
+        if not isinstance(reuse_fakes, bool):
+            raise ValueError(f"reuse_fakes must be True or False, got {reuse_fakes!r}")
+        speed = Speed() if speed is None else speed
+        if not isinstance(speed, Speed):
+            raise TypeError(f"speed must be a ganlib.train.Speed, got {type(speed).__name__}")
+        if self.r1_weight > 0 and any(isinstance(m, nn.modules.batchnorm._BatchNorm)
+                                      for m in discriminator.modules()):
             warnings.warn(
                 "r1_weight > 0 with a discriminator that uses batch norm: each sample's logit "
                 "then depends on the whole batch, so the R1 penalty no longer measures each "
                 "sample's own gradient; use a discriminator without batch norm (e.g. "
                 "DCGANDiscriminator(..., norm='none'))", stacklevel=2)
-        if clip_value is not None and clip_value <= 0:
-            raise ValueError(f"clip_value must be positive or None, got {clip_value!r}")
         if latent_dim is None:
             latent_dim = getattr(generator, "latent_dim", None)
-        if not isinstance(latent_dim, int) or latent_dim < 1:
+        if not isinstance(latent_dim, Integral) or isinstance(latent_dim, bool) or latent_dim < 1:
             raise ValueError(
                 "latent_dim must be a positive int (pass latent_dim= or give the generator a "
-                f"latent_dim attribute), got {latent_dim!r}"
-            )
+                f"latent_dim attribute), got {latent_dim!r}")
+        latent_dim = int(latent_dim)
+        n_fixed = _positive_int("n_fixed", n_fixed)
+        self.seed = _positive_int("seed", seed, minimum=0)
         self.device = get_device(device)
-        self.loss = loss
-        self.latent_dim = latent_dim
-        self.n_critic = n_critic
-        self.gp_weight = float(gp_weight)
-        self.r1_weight = float(r1_weight)
-        self.clip_value = clip_value
-        self.bf16 = bf16
-        self.channels_last = channels_last
-        self.seed = seed
-        fmt = torch.channels_last if channels_last else torch.contiguous_format
+        self.loss, self.latent_dim = loss, latent_dim
+        self.reuse_fakes, self.speed = reuse_fakes, speed
+        fmt = torch.channels_last if speed.channels_last else torch.contiguous_format
         self.generator = generator.to(self.device, memory_format=fmt)
         self.discriminator = discriminator.to(self.device, memory_format=fmt)
-        fused = self.device.type in ("cpu", "cuda")  # fused Adam: fewer kernel launches
+        if speed.compile:
+            self.generator.compile()
+            self.discriminator.compile()
+        fused = speed.fused_adam and self.device.type in ("cpu", "cuda")
         self.g_optimizer = (g_optimizer or (
-            lambda p: torch.optim.Adam(p, lr=lr, betas=betas, fused=fused)
+            lambda p: torch.optim.Adam(p, lr=lr, betas=tuple(betas), fused=fused)
         ))(self.generator.parameters())
         self.d_optimizer = (d_optimizer or (
-            lambda p: torch.optim.Adam(p, lr=lr if lr_d is None else lr_d, betas=betas, fused=fused)
+            lambda p: torch.optim.Adam(p, lr=lr_d, betas=tuple(betas), fused=fused)
         ))(self.discriminator.parameters())
         self.data_rng = torch.Generator().manual_seed(seed)
         self.noise_rng = torch.Generator(device=self.device).manual_seed(seed + 1)
@@ -282,9 +386,8 @@ class Trainer:
         self.step = 0
         self.elapsed = 0.0
         self.interrupted = False
-        self._batches: _Batches | None = None
-        self._d_loss, self._g_loss = LOSSES[loss]
-        self._probabilities = loss in ("minimax", "nonsaturating")
+        self._batches = _Batches(self.data_rng)
+        self._phase = ""  # which part of the step runs, for error messages
 
     # ------------------------------------------------------------------ sampling
     def noise(self, n: int) -> Tensor:
@@ -296,7 +399,7 @@ class Trainer:
         """Generated samples on the CPU: from ``z``, or from ``n`` fresh noise vectors.
 
         The generator runs in eval mode (batch norm uses its running statistics) and
-        returns to its previous mode afterwards.
+        returns to its previous mode afterwards. Training's random state is not touched.
         """
         if z is None:
             if n is None:
@@ -313,17 +416,26 @@ class Trainer:
         return out.float().cpu()
 
     def _autocast(self):
-        if not self.bf16:
+        if not self.speed.bf16:
             return nullcontext()
         return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
 
-    def _to_device(self, x: Tensor) -> Tensor:
-        x = x.to(self.device, non_blocking=True)
-        if self.channels_last and x.ndim == 4:
+    def _prepare(self, x: Tensor) -> Tensor:
+        """A real batch checked once, then moved to the device in the networks' dtype."""
+        if not isinstance(x, Tensor):
+            raise TypeError(f"a batch of real samples must be a tensor, got {type(x).__name__}")
+        if not x.is_floating_point():
+            raise ValueError(
+                f"the real samples have dtype {x.dtype}; the networks need floating-point "
+                "samples: scale images to [-1, 1] float32 (e.g. x.float() / 127.5 - 1 for "
+                "uint8 pixels, or ganlib.data.load_mnist, which does it)")
+        dtype = next(self.generator.parameters()).dtype
+        x = x.to(self.device, dtype, non_blocking=True)
+        if self.speed.channels_last and x.ndim == 4:
             x = x.contiguous(memory_format=torch.channels_last)
         return x
 
-    def _check_shapes(self, real: Tensor) -> None:
+    def _check_batch(self, real: Tensor) -> None:
         with torch.no_grad():
             was = self.generator.training
             self.generator.eval()
@@ -334,8 +446,7 @@ class Trainer:
         if tuple(fake.shape[1:]) != tuple(real.shape[1:]):
             raise ValueError(
                 f"the generator makes samples of shape {tuple(fake.shape[1:])} but the data has "
-                f"samples of shape {tuple(real.shape[1:])}"
-            )
+                f"samples of shape {tuple(real.shape[1:])}")
 
     # ------------------------------------------------------------------ training
     def fit(
@@ -348,46 +459,46 @@ class Trainer:
         snapshot_every: int = 0,
         callbacks: Sequence[Callable[[Trainer, dict[str, float]], None]] = (),
         progress: bool = True,
-        checkpoint: str | os.PathLike | None = None,
+        checkpoint: str | Path | None = None,
         checkpoint_every: int = 0,
     ) -> History:
         """Run ``steps`` more generator updates; returns the (growing) history.
 
         Args:
-            data: real samples: a tensor ``(N, ...)``, a ``TensorDataset`` (its first
-                tensor), a distribution with ``.sample(n, generator)``, or an iterable of
-                batches (a ``DataLoader``; its order is not restored on resume).
+            data: real samples: a tensor or NumPy array ``(N, ...)`` (floating point; other
+                precisions are converted to the networks' dtype), a ``TensorDataset`` (its
+                first tensor), a distribution with ``.sample(n, generator)``, or an
+                iterable of batches (a ``DataLoader``; its order is not restored on resume).
             steps: generator updates to run now (added to those already run).
             batch_size: samples per batch (with a ``DataLoader``, the same as its own).
-            log_every: add a history row (and call the callbacks) every this many steps.
+            log_every: add a history row (and call the callbacks) every this many steps,
+                and after the last one.
             snapshot_every: keep ``G(fixed_noise)`` every this many steps in
                 ``self.snapshots`` (0 = never).
             callbacks: functions ``(trainer, row)`` called after each logged row; raise
                 :class:`StopTraining` to end early.
             progress: show a ``tqdm`` progress bar (a widget in Jupyter).
-            checkpoint: file to save to every ``checkpoint_every`` steps, at the end,
-                and on Ctrl-C.
+            checkpoint: file to save to every ``checkpoint_every`` steps (0 = only at the
+                end), at the end, on Ctrl-C and when a fault stops training.
 
-        Ctrl-C stops cleanly and returns the history; a NaN or infinite loss raises
-        :class:`NonFiniteLossError` with no update made from it.
+        Ctrl-C stops after the step in progress and returns the history (``interrupted``
+        is then True); a second Ctrl-C stops at once and undoes that step. A loss that is
+        not finite undoes its step and raises :class:`NonFiniteLossError`.
         """
         from tqdm.auto import tqdm
 
-        for name, value in (("steps", steps), ("batch_size", batch_size), ("log_every", log_every)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
-        if self._batches is None or self._batches.batch_size != batch_size:
-            state = (self._batches.perm, self._batches.pos) if self._batches else None
-            self._batches = _Batches(data, batch_size, self.data_rng)
-            if state is not None and self._batches.tensor is not None:
-                self._batches.perm, self._batches.pos = state
-        else:
-            pos, perm = self._batches.pos, self._batches.perm
-            self._batches = _Batches(data, batch_size, self.data_rng)
-            self._batches.pos, self._batches.perm = pos, perm
-        if self._batches.tensor is not None:  # before any work; loaders: on their first batch
-            self._check_shapes(self._batches.tensor[:2])
-            self._batches.shapes_checked = True
+        steps = _positive_int("steps", steps)
+        batch_size = _positive_int("batch_size", batch_size)
+        log_every = _positive_int("log_every", log_every)
+        snapshot_every = _positive_int("snapshot_every", snapshot_every, minimum=0)
+        checkpoint_every = _positive_int("checkpoint_every", checkpoint_every, minimum=0)
+        if checkpoint_every and checkpoint is None:
+            raise ValueError(f"checkpoint_every={checkpoint_every} needs a file: pass "
+                             "checkpoint='run.pt'")
+        self._batches.bind(data, batch_size, self._prepare)
+        if self._batches.tensor is not None:  # before any work; other sources: first batch
+            self._check_batch(self._prepare(self._batches.tensor[:2]))
+            self._batches.checked = True
         if snapshot_every and not self.snapshots:
             self.snapshots.append((self.step, self.sample(z=self.fixed_noise)))
         self.interrupted = False
@@ -395,120 +506,176 @@ class Trainer:
         bar = tqdm(total=steps, disable=not progress, desc="training", unit="step",
                    dynamic_ncols=True)
         started = time.perf_counter() - self.elapsed
-        try:
-            while self.step < end:
-                log = (self.step + 1) % log_every == 0 or self.step + 1 == end
-                row = self._train_step(log)
-                self.step += 1
-                self.elapsed = time.perf_counter() - started
-                bar.update(1)
-                if snapshot_every and self.step % snapshot_every == 0:
-                    self.snapshots.append((self.step, self.sample(z=self.fixed_noise)))
-                if checkpoint is not None and checkpoint_every and (
-                    self.step % checkpoint_every == 0
-                ):
-                    self.save(checkpoint)
-                if row is not None:
-                    row["step"], row["time"] = float(self.step), self.elapsed
-                    self.history.append(row)
-                    bar.set_postfix(d_loss=f"{row['d_loss']:.3f}", g_loss=f"{row['g_loss']:.3f}",
-                                    refresh=False)
-                    for callback in callbacks:
-                        callback(self, row)
-        except StopTraining:
-            pass
-        except KeyboardInterrupt:
-            self.interrupted = True
-            print(f"Interrupted at step {self.step}: the models and history are kept "
-                  "(call fit again to continue).")
-        finally:
-            bar.close()
-        if checkpoint is not None:
-            self.save(checkpoint)
+        with _CtrlC() as ctrl_c:
+            try:
+                while self.step < end and not ctrl_c.pressed:
+                    log = (self.step + 1) % log_every == 0 or self.step + 1 == end
+                    row = self._advance(log, snapshot_every, started, ctrl_c)
+                    bar.update(1)
+                    if row is not None:
+                        bar.set_postfix(d_loss=f"{row['d_loss']:.3f}",
+                                        g_loss=f"{row['g_loss']:.3f}", refresh=False)
+                        for callback in callbacks:
+                            callback(self, row)
+                    if checkpoint_every and self.step % checkpoint_every == 0:
+                        self._save_shielded(checkpoint, ctrl_c)
+            except StopTraining:
+                pass
+            except KeyboardInterrupt:
+                self.interrupted = True
+            except BaseException:
+                if checkpoint is not None:  # the state is consistent: keep it
+                    with suppress(Exception):
+                        self._save_shielded(checkpoint, ctrl_c)
+                raise
+            finally:
+                bar.close()
+            self.interrupted = self.interrupted or bool(ctrl_c.pressed)
+            if self.interrupted:
+                print(f"Interrupted at step {self.step}: the models, optimizers, random state "
+                      "and history are those of that step (call fit again to continue).")
+            if checkpoint is not None:
+                self._save_shielded(checkpoint, ctrl_c)
         return self.history
 
-    def _discriminator_step(self, real: Tensor, fake: Tensor, log: bool) -> dict[str, float]:
-        D = self.discriminator
-        self.d_optimizer.zero_grad(set_to_none=True)
-        if self.r1_weight > 0:
-            real = real.detach().requires_grad_(True)  # R1 differentiates D(x) in x
-        with self._autocast():
-            real_logits = D(real).float()
-            fake_logits = D(fake.detach()).float()
-            loss = self._d_loss(real_logits, fake_logits)
-        total = loss
-        gp = norms = r1 = None
-        if self.gp_weight > 0:
-            with self._autocast():
-                gp, norms = gradient_penalty(D, real, fake, self.noise_rng, return_norms=True)
-            total = total + self.gp_weight * gp.float()
-        if self.r1_weight > 0:
-            r1 = r1_penalty(real_logits, real)
-            total = total + self.r1_weight / 2 * r1
-        value = float(total.detach())
-        if not math.isfinite(value):
-            raise NonFiniteLossError("discriminator", value, self.step + 1)
-        total.backward()
-        stats = {}
-        if log:
-            squash = torch.sigmoid if self._probabilities else (lambda t: t)
-            stats = {
-                "d_loss": float(loss.detach()),
-                "d_real": float(squash(real_logits.detach()).mean()),
-                "d_fake": float(squash(fake_logits.detach()).mean()),
-                "gp": float(gp.detach()) if gp is not None else math.nan,
-                "gp_grad_norm": float(norms.mean()) if norms is not None else math.nan,
-                "r1": float(r1.detach()) if r1 is not None else math.nan,
-                "d_grad_norm": _grad_norm(D.parameters()),
-            }
-        self.d_optimizer.step()
-        if self.clip_value is not None:
-            with torch.no_grad():
-                for p in D.parameters():
-                    p.clamp_(-self.clip_value, self.clip_value)
-        return stats
-
-    def _train_step(self, log: bool) -> dict[str, float] | None:
-        G, D = self.generator, self.discriminator
-        stats: dict[str, float] = {}
-        for i in range(self.n_critic):
-            real = self._to_device(self._batches.next())
-            if not self._batches.shapes_checked:
-                self._check_shapes(real)
-                self._batches.shapes_checked = True
-            z = self.noise(real.shape[0])
-            last = i == self.n_critic - 1
-            with self._autocast(), (nullcontext() if last else torch.no_grad()):
-                fake = G(z)  # the last one keeps its graph for the generator's update
-            stats = self._discriminator_step(real, fake, log and last)
-        # Generator update: D's weights need no gradient here.
-        D.requires_grad_(False)
+    def _save_shielded(self, path: str | Path, ctrl_c: _CtrlC) -> None:
+        ctrl_c.shielded = True
         try:
-            self.g_optimizer.zero_grad(set_to_none=True)
-            with self._autocast():
-                loss = self._g_loss(D(fake).float())
-            value = float(loss.detach())
-            if not math.isfinite(value):
-                raise NonFiniteLossError("generator", value, self.step + 1)
-            loss.backward()
+            self.save(path)
         finally:
-            D.requires_grad_(True)
-        if log:
-            stats["g_loss"] = value
-            stats["g_grad_norm"] = _grad_norm(G.parameters())
-        self.g_optimizer.step()
-        return stats if log else None
+            ctrl_c.shielded = False
 
-    # ---------------------------------------------------------------- checkpoints
-    def state_dict(self) -> dict[str, Any]:
-        """Everything needed to continue exactly where training stands (CPU tensors)."""
-        b = self._batches
+    def _advance(self, log: bool, snapshot_every: int, started: float,
+                 ctrl_c: _CtrlC) -> dict[str, float] | None:
+        """One whole step, or none of it: on any error the step is undone.
+
+        Only what the discriminator's updates change is copied beforehand (D, its optimizer,
+        batch-norm buffers, random state): G's weights change in the step's last line, and
+        a second Ctrl-C from G's update on only stops training after the step.
+        """
+        before = self._capture()
+        try:
+            with torch.enable_grad():
+                d, g_loss = self._train_step(ctrl_c)
+            row = self._row(d, g_loss) if log else None
+            self.step += 1
+            self.elapsed = time.perf_counter() - started
+            if row is not None:
+                row["step"], row["time"] = float(self.step), self.elapsed
+                self.history.append(row)
+            if snapshot_every and self.step % snapshot_every == 0:
+                self.snapshots.append((self.step, self.sample(z=self.fixed_noise)))
+        except BaseException as err:
+            ctrl_c.shielded = True
+            try:
+                self._restore(before)
+            finally:
+                ctrl_c.shielded = False
+            if isinstance(err, NonFiniteLossError):
+                rewound = ("data position" if self._batches.loader is None
+                           else "data position (but not the DataLoader's)")
+                raise NonFiniteLossError(err.which, err.value, self.step + 1, detail=(
+                    f"It happened in the {self._phase}. The step was undone: the models, "
+                    f"optimizers, random generators and {rewound} are those after step "
+                    f"{self.step}, and the history ends there. Lower the learning rate, check "
+                    "the data range, or use a numerically stable loss.")) from None
+            raise
+        finally:
+            ctrl_c.shielded = False
+        return row
+
+    def _train_step(self, ctrl_c: _CtrlC) -> tuple[dict[str, Tensor], Tensor]:
+        """Algorithm 1: ``n_critic`` updates of D, then one update of G."""
+        G, D = self.generator, self.discriminator
+        for i in range(self.n_critic):
+            self._phase = (f"critic iteration {i + 1} of {self.n_critic}" if self.n_critic > 1
+                           else "discriminator's update")
+            real = self._batches.next()
+            if not self._batches.checked:  # a loader's or sampler's first batch
+                self._check_batch(real)
+                self._batches.checked = True
+            keep_graph = self.reuse_fakes and i == self.n_critic - 1
+            with self._autocast(), torch.set_grad_enabled(keep_graph):
+                fake = G(self.noise(len(real)))
+            d = discriminator_step(
+                D, self.d_optimizer, real, fake, loss=self.loss, gp_weight=self.gp_weight,
+                r1_weight=self.r1_weight, clip_value=self.clip_value, rng=self.noise_rng,
+                autocast=self._autocast)
+        self._phase = "generator's update"
+        ctrl_c.shielded = True  # from here on the step is completed, not undone
+        if not self.reuse_fakes:  # a fresh batch of noise for G, as in both papers
+            with self._autocast():
+                fake = G(self.noise(len(real)))
+        g_loss = generator_step(D, self.g_optimizer, fake, loss=self.loss,
+                                autocast=self._autocast)
+        return d, g_loss
+
+    def _row(self, d: dict[str, Tensor], g_loss: Tensor) -> dict[str, float]:
+        squash = torch.sigmoid if self.loss in ("minimax", "nonsaturating") else (lambda t: t)
         return {
-            "format": 1,
+            "d_loss": float(d["loss"]),
+            "g_loss": float(g_loss),
+            "d_real": float(squash(d["real_logits"]).mean()),
+            "d_fake": float(squash(d["fake_logits"]).mean()),
+            "gp": float(d["gp"]) if "gp" in d else math.nan,
+            "gp_grad_norm": float(d["gp_norms"].mean()) if "gp_norms" in d else math.nan,
+            "r1": float(d["r1"]) if "r1" in d else math.nan,
+            "d_grad_norm": _grad_norm(self.discriminator.parameters()),
+            "g_grad_norm": _grad_norm(self.generator.parameters()),
+        }
+
+    # ---------------------------------------------------------- undoing a step
+    def _capture(self, generator: bool = False) -> dict[str, Any]:
+        """Copies of what a step changes before G's update (the history only grows);
+        with ``generator=True`` also G's weights and optimizer."""
+        G = self.generator
+        return {
+            "generator": _cloned(G.state_dict() if generator else dict(G.named_buffers())),
+            "discriminator": _cloned(self.discriminator.state_dict()),
+            "g_optimizer": _cloned(self.g_optimizer.state_dict()) if generator else None,
+            "d_optimizer": _cloned(self.d_optimizer.state_dict()),
+            "data_rng": self.data_rng.get_state(),
+            "noise_rng": self.noise_rng.get_state(),
+            "data_perm": self._batches.perm,  # replaced, never changed in place
+            "data_pos": self._batches.pos,
             "step": self.step,
             "elapsed": self.elapsed,
-            "loss": self.loss,
-            "latent_dim": self.latent_dim,
+            "n_rows": len(self.history),
+            "n_snapshots": len(self.snapshots),
+        }
+
+    def _restore(self, saved: dict[str, Any]) -> None:
+        self.generator.load_state_dict(saved["generator"],
+                                       strict=saved["g_optimizer"] is not None)
+        self.discriminator.load_state_dict(saved["discriminator"])
+        if saved["g_optimizer"] is not None:
+            self.g_optimizer.load_state_dict(saved["g_optimizer"])
+        self.d_optimizer.load_state_dict(saved["d_optimizer"])
+        self.data_rng.set_state(saved["data_rng"])
+        self.noise_rng.set_state(saved["noise_rng"])
+        self._batches.perm, self._batches.pos = saved["data_perm"], saved["data_pos"]
+        self.step, self.elapsed = saved["step"], saved["elapsed"]
+        del self.history.rows[saved["n_rows"]:]
+        del self.snapshots[saved["n_snapshots"]:]
+
+    # ---------------------------------------------------------------- checkpoints
+    def _config(self) -> dict[str, Any]:
+        """The settings a checkpoint must agree with to be resumed by this trainer."""
+        return {"loss": self.loss, "latent_dim": self.latent_dim,
+                "g_optimizer": type(self.g_optimizer).__name__,
+                "d_optimizer": type(self.d_optimizer).__name__,
+                "noise_device": self.noise_rng.device.type}
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to continue exactly where training stands (CPU tensors)."""
+        return {
+            "format": FORMAT,
+            "config": self._config(),
+            "settings": {"n_critic": self.n_critic, "gp_weight": self.gp_weight,
+                         "r1_weight": self.r1_weight, "clip_value": self.clip_value,
+                         "reuse_fakes": self.reuse_fakes, "speed": asdict(self.speed)},
+            "step": self.step,
+            "elapsed": self.elapsed,
             "generator": self.generator.state_dict(),
             "discriminator": self.discriminator.state_dict(),
             "g_optimizer": self.g_optimizer.state_dict(),
@@ -519,67 +686,92 @@ class Trainer:
             "history": self.history.rows,
             "snapshot_steps": [s for s, _ in self.snapshots],
             "snapshot_images": [x for _, x in self.snapshots],
-            "data_perm": b.perm if b is not None else torch.empty(0, dtype=torch.long),
-            "data_pos": b.pos if b is not None else 0,
-            "batch_size": b.batch_size if b is not None else 0,
+            "data_perm": self._batches.perm,
+            "data_pos": self._batches.pos,
         }
 
-    def save(self, path: str | os.PathLike) -> Path:
-        """Write a checkpoint atomically: to a temporary file, then renamed over ``path``."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        try:
-            torch.save(self.state_dict(), tmp)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+    def save(self, path: str | Path) -> Path:
+        """Write a checkpoint atomically (see :func:`ganlib.checkpoint.save_atomically`)."""
+        return save_atomically(self.state_dict(), path)
 
-    def load(self, path: str | os.PathLike) -> Trainer:
-        """Restore a checkpoint written by :meth:`save` (loaded with ``weights_only=True``).
+    def load(self, path: str | Path) -> Trainer:
+        """Restore a checkpoint written by :meth:`save` (read with ``weights_only=True``).
 
-        The trainer must hold networks of the same architecture; otherwise a
-        ``ValueError`` lists the missing, unexpected and mismatched parameters.
+        The whole file is checked before anything is assigned: architectures and shapes,
+        latent size, loss, optimizer types. Any error leaves the trainer exactly as it was.
+
+        Raises:
+            FileNotFoundError: no file at ``path``.
+            ganlib.checkpoint.CheckpointError: the file is empty, damaged or not a ganlib
+                checkpoint (a ``ValueError``).
+            ValueError: the checkpoint does not fit this trainer (the message says how).
+            pickle.UnpicklingError: the file holds objects that could run code.
         """
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"no checkpoint at {path}")
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        if not isinstance(state, dict) or state.get("format") != 1:
-            raise ValueError(f"{path} is not a ganlib checkpoint (format 1)")
-        if state["latent_dim"] != self.latent_dim:
-            raise ValueError(
-                f"checkpoint has latent_dim {state['latent_dim']}, this trainer {self.latent_dim}"
-            )
-        _load_module(self.generator, state["generator"], "generator")
-        _load_module(self.discriminator, state["discriminator"], "discriminator")
-        self.g_optimizer.load_state_dict(state["g_optimizer"])
-        self.d_optimizer.load_state_dict(state["d_optimizer"])
-        self.data_rng.set_state(state["data_rng"])
-        self.noise_rng.set_state(state["noise_rng"])
-        self.fixed_noise = state["fixed_noise"].to(self.device)
-        self.history = History(state["history"])
-        self.snapshots = list(zip(state["snapshot_steps"], state["snapshot_images"], strict=True))
-        self.step = int(state["step"])
-        self.elapsed = float(state["elapsed"])
-        if state["batch_size"]:
-            self._batches = _Batches(torch.empty(state["batch_size"], 1), state["batch_size"],
-                                     self.data_rng)
+        state = load_safely(path, "ganlib checkpoint")
+        _check_checkpoint(state, path)
+        mismatches = [
+            f"{key} {theirs!r} in the checkpoint, {ours!r} in this trainer"
+            for key, ours in self._config().items()
+            if (theirs := state["config"].get(key)) != ours
+        ]
+        if mismatches:
+            raise ValueError(f"{path} was written by a different set-up: "
+                             + "; ".join(mismatches) + ". Make the Trainer as that run did.")
+        _check_module(self.generator, state["generator"], "generator", path)
+        _check_module(self.discriminator, state["discriminator"], "discriminator", path)
+        before = self._capture(generator=True)
+        history, snapshots, fixed_noise = self.history, self.snapshots, self.fixed_noise
+        try:
+            self.generator.load_state_dict(state["generator"])
+            self.discriminator.load_state_dict(state["discriminator"])
+            self.g_optimizer.load_state_dict(state["g_optimizer"])
+            self.d_optimizer.load_state_dict(state["d_optimizer"])
+            self.data_rng.set_state(state["data_rng"])
+            self.noise_rng.set_state(state["noise_rng"])
+            self.fixed_noise = state["fixed_noise"].to(self.device)
+            self.history = History(state["history"])
+            self.snapshots = list(zip(state["snapshot_steps"], state["snapshot_images"],
+                                      strict=True))
+            self.step, self.elapsed = int(state["step"]), float(state["elapsed"])
             self._batches.perm, self._batches.pos = state["data_perm"], int(state["data_pos"])
+        except Exception as err:
+            self._restore(before)
+            self.history, self.snapshots, self.fixed_noise = history, snapshots, fixed_noise
+            raise CheckpointError(f"{path} could not be loaded into this trainer, which is "
+                                  f"unchanged: {type(err).__name__}: {err}") from err
         return self
 
 
-def _load_module(module: nn.Module, state: dict[str, Tensor], name: str) -> None:
+_CHECKPOINT_TYPES = {
+    "config": dict, "step": int, "elapsed": float, "generator": dict, "discriminator": dict,
+    "g_optimizer": dict, "d_optimizer": dict, "data_rng": Tensor, "noise_rng": Tensor,
+    "fixed_noise": Tensor, "history": list, "snapshot_steps": list, "snapshot_images": list,
+    "data_perm": Tensor, "data_pos": int,
+}
+
+
+def _check_checkpoint(state: Any, path: str | Path) -> None:
+    if not isinstance(state, dict) or "format" not in state:
+        raise CheckpointError(f"{path} is not a ganlib checkpoint (a torch file without "
+                              "ganlib's 'format' entry)")
+    if state["format"] != FORMAT:
+        raise CheckpointError(f"{path} is a ganlib checkpoint of format {state['format']!r}; "
+                              f"this ganlib reads format {FORMAT}")
+    for key, kind in _CHECKPOINT_TYPES.items():
+        if not isinstance(state.get(key), kind):
+            raise CheckpointError(f"{path} is not a complete ganlib checkpoint: {key!r} is "
+                                  f"{type(state.get(key)).__name__}, expected {kind.__name__}")
+
+
+def _check_module(module: nn.Module, state: dict[str, Tensor], name: str,
+                  path: str | Path) -> None:
     own = module.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
     mismatched = [
         f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(own[k].shape)}"
         for k in own
-        if k in state and tuple(own[k].shape) != tuple(state[k].shape)
+        if k in state and tuple(own[k].shape) != tuple(getattr(state[k], "shape", ()))
     ]
     if missing or unexpected or mismatched:
         parts = []
@@ -589,28 +781,5 @@ def _load_module(module: nn.Module, state: dict[str, Tensor], name: str) -> None
             parts.append(f"not in the model: {unexpected[:5]}")
         if mismatched:
             parts.append("shape mismatch: " + "; ".join(mismatched[:5]))
-        raise ValueError(
-            f"the checkpoint's {name} does not match this {name}'s architecture — "
-            + " | ".join(parts)
-        )
-    module.load_state_dict(state)
-
-
-def train(
-    generator: nn.Module, discriminator: nn.Module, data: Any, steps: int, **kwargs: Any
-) -> Trainer:
-    """Build a :class:`Trainer` and run :meth:`Trainer.fit`; returns the trainer.
-
-    Keyword arguments go to the constructor or to ``fit``, whichever takes them, e.g.
-    ``train(G, D, ring.sample(100_000), 2000, loss="wasserstein", gp_weight=10,
-    n_critic=5, lr=1e-4, betas=(0.0, 0.9), batch_size=256)``.
-    """
-    init_names = set(inspect.signature(Trainer.__init__).parameters)
-    fit_names = set(inspect.signature(Trainer.fit).parameters)
-    unknown = set(kwargs) - init_names - fit_names
-    if unknown:
-        raise TypeError(f"train() got unknown keyword arguments {sorted(unknown)}")
-    trainer = Trainer(generator, discriminator,
-                      **{k: v for k, v in kwargs.items() if k in init_names})
-    trainer.fit(data, steps, **{k: v for k, v in kwargs.items() if k in fit_names})
-    return trainer
+        raise ValueError(f"{path}: the checkpoint's {name} does not match this {name}'s "
+                         "architecture — " + " | ".join(parts))

@@ -1,17 +1,18 @@
 import copy
 import math
-import pickle
 import warnings
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from ganlib.data import gaussian_mixture_1d, ring2d
-from ganlib.losses import LOSSES, minimax_d_loss, r1_penalty
+from ganlib.losses import minimax_d_loss, r1_penalty
 from ganlib.models import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
-from ganlib.train import History, NonFiniteLossError, StopTraining, Trainer, train
+from ganlib.steps import discriminator_step, generator_step
+from ganlib.train import History, Speed, StopTraining, Trainer
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
@@ -48,6 +49,64 @@ def test_fit_logs_a_history_usable_as_a_table(ring_data):
         h["accuracy"]
     with pytest.raises(IndexError):
         History().last()
+
+
+def _by_hand(G, D, data, steps, batch_size, seed, n_critic, reuse_fakes, **step_options):
+    """Algorithm 1 written out with ganlib.steps and generators seeded as Trainer seeds them."""
+    g_opt = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999), fused=True)
+    d_opt = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999), fused=True)
+    data_rng = torch.Generator().manual_seed(seed)
+    noise_rng = torch.Generator().manual_seed(seed + 1)
+    perm, pos = torch.empty(0, dtype=torch.long), 0
+    for _ in range(steps):
+        for i in range(n_critic):
+            if pos + batch_size > len(perm):  # a new epoch
+                perm, pos = torch.randperm(len(data), generator=data_rng), 0
+            real, pos = data[perm[pos:pos + batch_size]], pos + batch_size
+            z = torch.randn(batch_size, G.latent_dim, generator=noise_rng)
+            with torch.set_grad_enabled(reuse_fakes and i == n_critic - 1):
+                fake = G(z)
+            discriminator_step(D, d_opt, real, fake, rng=noise_rng, **step_options)
+        if not reuse_fakes:  # a fresh batch of noise for the generator's update
+            fake = G(torch.randn(batch_size, G.latent_dim, generator=noise_rng))
+        generator_step(D, g_opt, fake, loss=step_options["loss"])
+
+
+@pytest.mark.parametrize("n_critic", [1, 3])
+@pytest.mark.parametrize("reuse_fakes", [False, True])
+def test_each_step_is_algorithm_1_written_with_the_two_step_functions(ring_data, n_critic,
+                                                                      reuse_fakes):
+    options = {"loss": "wasserstein", "gp_weight": 1.0}
+    G, D = toy_pair(batch_norm=True)
+    G_hand, D_hand = copy.deepcopy(G), copy.deepcopy(D)
+    t = Trainer(G, D, n_critic=n_critic, reuse_fakes=reuse_fakes, seed=4, device="cpu",
+                **options)
+    t.fit(ring_data, 6, batch_size=16, progress=False)
+    _by_hand(G_hand, D_hand, ring_data, 6, 16, 4, n_critic, reuse_fakes, **options)
+    for a, b in zip([*G.state_dict().values(), *D.state_dict().values()],
+                    [*G_hand.state_dict().values(), *D_hand.state_dict().values()], strict=True):
+        assert torch.equal(a, b)
+
+
+def test_fresh_noise_is_the_default_and_reusing_the_fakes_changes_the_run(ring_data):
+    calls = {}
+    runs = {}
+    for reuse in (False, True):
+        G, D = toy_pair()
+        seen = []
+        G.register_forward_hook(lambda m, inp, out, seen=seen: seen.append(inp[0].clone()))
+        kwargs = {} if not reuse else {"reuse_fakes": True}
+        t = Trainer(G, D, n_critic=2, device="cpu", **kwargs)
+        t.fit(ring_data, 3, batch_size=16, progress=False)
+        calls[reuse] = seen[1:]  # the first call checks the data's shape
+        runs[reuse] = [p.detach().clone() for p in G.parameters()]
+    assert Trainer(*toy_pair(), device="cpu").reuse_fakes is False
+    assert len(calls[False]) == 3 * 3 and len(calls[True]) == 3 * 2  # G's forward passes
+    # with fresh noise, the generator's update sees noise no critic iteration saw
+    for step in range(3):
+        z_critic, z_gen = calls[False][3 * step : 3 * step + 2], calls[False][3 * step + 2]
+        assert all(not torch.equal(z_gen, z) for z in z_critic)
+    assert not all(torch.equal(a, b) for a, b in zip(runs[False], runs[True], strict=True))
 
 
 def test_each_network_is_updated_by_its_own_step(ring_data):
@@ -98,9 +157,10 @@ def test_short_wgan_gp_run_on_the_ring_reaches_every_mode():
     torch.manual_seed(0)
     G = MLPGenerator(2, 2, hidden=(128, 128, 128))
     D = MLPDiscriminator(2, hidden=(128, 128, 128))
-    t = train(G, D, ring.sample(100_000, generator=torch.Generator().manual_seed(0)), 600,
-              loss="wasserstein", gp_weight=0.1, n_critic=5, lr=1e-4, betas=(0.5, 0.9),
-              batch_size=256, device="cpu", progress=False, log_every=100)
+    t = Trainer(G, D, loss="wasserstein", gp_weight=0.1, n_critic=5, lr=1e-4, betas=(0.5, 0.9),
+                device="cpu")
+    t.fit(ring.sample(100_000, generator=torch.Generator().manual_seed(0)), 600,
+          batch_size=256, progress=False, log_every=100)
     stats = mode_stats(t.sample(2500), ring)
     assert stats.captured == 8, str(stats)
     assert not math.isnan(t.history.last()["gp"])
@@ -126,27 +186,6 @@ def test_gradient_penalty_is_logged(ring_data):
     h = Trainer(G, D, loss="wasserstein", gp_weight=10, device="cpu").fit(
         ring_data, 2, batch_size=16, progress=False)
     assert (h["gp"] >= 0).all() and (h["gp_grad_norm"] > 0).all()
-
-
-def test_r1_adds_half_gamma_times_the_penalty_to_the_discriminators_loss():
-    """One SGD step (lr 1) moves D's weights by exactly -(∇loss + γ/2 ∇R1)."""
-    gamma = 10.0
-    torch.manual_seed(0)
-    real, fake = torch.randn(16, 2), torch.randn(16, 2)
-    G, D = toy_pair()
-    reference = copy.deepcopy(D)
-    t = Trainer(G, D, r1_weight=gamma, device="cpu",
-                d_optimizer=lambda p: torch.optim.SGD(p, lr=1.0))
-    row = t._discriminator_step(real, fake, log=True)
-
-    x = real.clone().requires_grad_(True)
-    real_logits = reference(x)
-    loss = LOSSES["nonsaturating"][0](real_logits, reference(fake))
-    penalty = r1_penalty(real_logits, x)
-    grads = torch.autograd.grad(loss + gamma / 2 * penalty, list(reference.parameters()))
-    for p, p0, g in zip(D.parameters(), reference.parameters(), grads, strict=True):
-        assert torch.allclose(p.detach(), p0.detach() - g, atol=1e-6)
-    assert row["r1"] == pytest.approx(float(penalty.detach()))
 
 
 def test_r1_with_a_batch_norm_discriminator_warns():
@@ -211,14 +250,36 @@ def test_generator_and_loader_shapes_must_agree_before_any_update():
     assert all(torch.equal(x, y) for x, y in zip(before, after, strict=True))
 
 
+NAN, INF = float("nan"), float("inf")
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
         ({"loss": "bce"}, "loss must be one of"),
-        ({"n_critic": 0}, "n_critic must be"),
-        ({"gp_weight": -1}, "gp_weight must be"),
-        ({"r1_weight": -1}, "r1_weight must be"),
-        ({"clip_value": 0}, "clip_value must be"),
+        ({"n_critic": 0}, r"n_critic must be a positive int, got 0"),
+        ({"n_critic": True}, r"n_critic must be a positive int, got True"),
+        ({"n_critic": 2.0}, r"n_critic must be a positive int, got 2.0"),
+        ({"gp_weight": -1}, r"gp_weight must be a finite number >= 0, got -1"),
+        ({"gp_weight": NAN}, r"gp_weight must be a finite number >= 0, got nan"),
+        ({"gp_weight": INF}, r"gp_weight must be a finite number >= 0, got inf"),
+        ({"r1_weight": -1}, r"r1_weight must be a finite number >= 0, got -1"),
+        ({"r1_weight": NAN}, r"r1_weight must be .*got nan"),
+        ({"clip_value": 0}, r"clip_value must be a finite number > 0, got 0"),
+        ({"clip_value": -0.01}, r"clip_value must be .*got -0.01"),
+        ({"clip_value": INF}, r"clip_value must be .*got inf"),
+        ({"lr": 0}, r"lr must be a finite number > 0, got 0"),
+        ({"lr": -2e-4}, r"lr must be .*got -0.0002"),
+        ({"lr": NAN}, r"lr must be .*got nan"),
+        ({"lr": True}, r"lr must be .*got True"),
+        ({"lr_d": INF}, r"lr_d must be .*got inf"),
+        ({"betas": (0.5, 1.0)}, r"betas must be two numbers in \[0, 1\), got \(0.5, 1.0\)"),
+        ({"betas": 0.5}, r"betas must be two numbers"),
+        ({"reuse_fakes": 1}, r"reuse_fakes must be True or False, got 1"),
+        ({"n_fixed": 0}, r"n_fixed must be a positive int, got 0"),
+        ({"seed": -1}, r"seed must be an int >= 0, got -1"),
+        ({"latent_dim": 0}, r"latent_dim must be a positive int .*got 0"),
+        ({"latent_dim": True}, r"latent_dim must be a positive int .*got True"),
         ({"device": "gpu"}, "device must be"),
     ],
 )
@@ -226,6 +287,14 @@ def test_bad_trainer_arguments(kwargs, message):
     G, D = toy_pair()
     with pytest.raises(ValueError, match=message):
         Trainer(G, D, **kwargs)
+
+
+def test_networks_and_speed_must_have_the_right_types():
+    G, D = toy_pair()
+    with pytest.raises(TypeError, match="discriminator must be a torch.nn.Module, got function"):
+        Trainer(G, lambda x: x)
+    with pytest.raises(TypeError, match="speed must be a ganlib.train.Speed, got dict"):
+        Trainer(G, D, speed={"bf16": True})
 
 
 def test_latent_dim_must_be_known():
@@ -236,20 +305,71 @@ def test_latent_dim_must_be_known():
     assert t.sample(4).shape == (4, 2)
 
 
-@pytest.mark.parametrize(("name", "value"), [("steps", 0), ("batch_size", -1), ("log_every", 0)])
-def test_bad_fit_arguments(ring_data, name, value):
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [("steps", 0, "a positive int, got 0"), ("steps", True, "a positive int, got True"),
+     ("steps", 10.0, "a positive int, got 10.0"), ("batch_size", -1, "a positive int, got -1"),
+     ("batch_size", True, "a positive int, got True"), ("log_every", 0, "a positive int, got 0"),
+     ("snapshot_every", -1, r"an int >= 0, got -1"),
+     ("snapshot_every", True, r"an int >= 0, got True"),
+     ("checkpoint_every", -5, r"an int >= 0, got -5")],
+)
+def test_bad_fit_arguments(ring_data, name, value, message):
     G, D = toy_pair()
     kwargs = {"steps": 2, "batch_size": 8, "log_every": 1, name: value}
-    with pytest.raises(ValueError, match=f"{name} must be a positive int"):
-        Trainer(G, D, device="cpu").fit(ring_data, progress=False, **kwargs)
+    t = Trainer(G, D, device="cpu")
+    with pytest.raises(ValueError, match=f"{name} must be {message}"):
+        t.fit(ring_data, progress=False, **kwargs)
+    assert t.step == 0
 
 
-def test_train_helper_routes_keyword_arguments(ring_data):
+def test_checkpoint_every_needs_a_file(ring_data):
     G, D = toy_pair()
-    t = train(G, D, ring_data, 4, loss="hinge", batch_size=8, progress=False, seed=3)
-    assert t.loss == "hinge" and t.step == 4 and t.seed == 3
-    with pytest.raises(TypeError, match="unknown keyword"):
-        train(G, D, ring_data, 1, learning_rate=1)
+    with pytest.raises(ValueError, match="checkpoint_every=5 needs a file"):
+        Trainer(G, D, device="cpu").fit(ring_data, 10, 8, checkpoint_every=5, progress=False)
+
+
+def test_numpy_arrays_are_accepted_and_other_precisions_converted(ring_data):
+    results = []
+    for data in (ring_data, ring_data.numpy(), ring_data.double(), ring_data.double().numpy()):
+        G, D = toy_pair()
+        t = Trainer(G, D, device="cpu")
+        results.append(losses(t.fit(data, 3, batch_size=16, progress=False)))
+    for other in results[1:]:
+        assert torch.allclose(results[0], other, atol=1e-6)
+
+
+@pytest.mark.parametrize("data", [
+    (torch.rand(64, 1, 28, 28) * 255).to(torch.uint8),
+    (np.random.default_rng(0).random((64, 1, 28, 28)) * 255).astype(np.uint8),
+    torch.zeros(64, 2, dtype=torch.long),
+])
+def test_integer_data_is_refused_with_the_scaling_to_apply(data):
+    shape = tuple(data.shape[1:])
+    G = MLPGenerator(4, shape, hidden=(8,))
+    D = MLPDiscriminator(shape, hidden=(8,))
+    t = Trainer(G, D, device="cpu")
+    with pytest.raises(ValueError, match=r"dtype torch\.(uint8|int64).*scale images to \[-1, 1\] float32"):
+        t.fit(data, 2, batch_size=8, progress=False)
+    assert t.step == 0
+
+
+def test_integer_batches_from_a_loader_are_refused_before_any_update():
+    G, D = MLPGenerator(4, (2,), hidden=(8,)), MLPDiscriminator(2, hidden=(8,))
+    before = [p.detach().clone() for p in (*G.parameters(), *D.parameters())]
+    t = Trainer(G, D, device="cpu")
+    loader = DataLoader(torch.zeros(64, 2, dtype=torch.uint8), batch_size=8)
+    with pytest.raises(ValueError, match="dtype torch.uint8"):
+        t.fit(loader, 2, batch_size=8, progress=False)
+    after = [p.detach() for p in (*G.parameters(), *D.parameters())]
+    assert t.step == 0 and all(torch.equal(a, b) for a, b in zip(before, after, strict=True))
+
+
+@pytest.mark.parametrize("data", ["digits.npz", {"images": torch.zeros(8, 2)}, 42, None])
+def test_data_of_an_unknown_kind_is_a_type_error_naming_the_accepted_kinds(data):
+    G, D = toy_pair()
+    with pytest.raises(TypeError, match="data must be a tensor or NumPy array"):
+        Trainer(G, D, device="cpu").fit(data, 2, batch_size=8, progress=False)
 
 
 # --------------------------------------------------------------- samples & progress
@@ -298,153 +418,11 @@ def test_callbacks_see_each_row_and_can_stop_training(ring_data):
     assert seen == [1, 2, 3, 4] and len(h) == 4
 
 
-# ------------------------------------------------------------------ faults & resume
-class NaNAfter(nn.Module):
-    """Wraps a discriminator and returns NaN from its n-th call on."""
-
-    def __init__(self, inner, n):
-        super().__init__()
-        self.inner, self.n, self.calls = inner, n, 0
-
-    def forward(self, x):
-        self.calls += 1
-        out = self.inner(x)
-        return out * float("nan") if self.calls >= self.n else out
-
-
-def test_a_nan_loss_stops_training_naming_the_step_and_keeps_the_last_good_state(ring_data):
-    G, D = toy_pair()
-    # each step calls D three times (real, fake, generator's update): the 10th is in step 4
-    t = Trainer(G, NaNAfter(D, 10), device="cpu")
-    with pytest.raises(NonFiniteLossError, match=r"discriminator loss became nan at step 4.*last good step \(3\)"):
-        t.fit(ring_data, 10, batch_size=8, progress=False)
-    assert t.step == 3 and len(t.history) == 3
-    params = list(G.parameters()) + list(D.parameters())
-    assert all(torch.isfinite(p).all() for p in params)
-
-
-def test_a_nan_generator_loss_is_caught_before_its_update(ring_data):
-    G, D = toy_pair()
-    t = Trainer(G, NaNAfter(D, 3), device="cpu")  # the generator's update of step 1
-    g_before = [p.detach().clone() for p in G.parameters()]
-    with pytest.raises(NonFiniteLossError, match="generator loss became nan at step 1"):
-        t.fit(ring_data, 5, batch_size=8, progress=False)
-    assert all(torch.equal(a, b) for a, b in zip(g_before, G.parameters(), strict=True))
-    assert len(t.history) == 0 and t.step == 0
-
-
-def test_ctrl_c_keeps_models_and_history_and_saves_a_checkpoint(ring_data, tmp_path, capsys):
-    G, D = toy_pair()
-
-    def interrupt(trainer, row):
-        if trainer.step == 5:
-            raise KeyboardInterrupt
-
-    t = Trainer(G, D, device="cpu")
-    h = t.fit(ring_data, 100, batch_size=8, callbacks=[interrupt], progress=False,
-              checkpoint=tmp_path / "ck.pt")
-    assert t.interrupted and len(h) == 5 and t.step == 5
-    assert "Interrupted at step 5" in capsys.readouterr().out
-    resumed = Trainer(*toy_pair(seed=1), device="cpu").load(tmp_path / "ck.pt")
-    assert resumed.step == 5 and len(resumed.history) == 5
-
-
-@pytest.mark.parametrize("data_kind", ["tensor", "sampler"])
-def test_resuming_from_a_checkpoint_continues_exactly(ring_data, tmp_path, data_kind):
-    data = ring_data if data_kind == "tensor" else ring2d()
-    kwargs = dict(loss="wasserstein", gp_weight=1.0, n_critic=2, device="cpu", seed=5)
-
-    G, D = toy_pair(batch_norm=True)
-    straight = Trainer(G, D, **kwargs)
-    straight.fit(data, 20, batch_size=16, progress=False, snapshot_every=10)
-
-    G, D = toy_pair(batch_norm=True)
-    first = Trainer(G, D, **kwargs)
-    first.fit(data, 10, batch_size=16, progress=False, snapshot_every=10,
-              checkpoint=tmp_path / "half.pt")
-    G2, D2 = toy_pair(seed=99, batch_norm=True)  # different weights, overwritten by load
-    second = Trainer(G2, D2, **kwargs).load(tmp_path / "half.pt")
-    second.fit(data, 10, batch_size=16, progress=False, snapshot_every=10)
-
-    assert torch.allclose(losses(second.history), losses(straight.history), atol=1e-6)
-    assert [s for s, _ in second.snapshots] == [0, 10, 20]
-    for a, b in zip(straight.generator.state_dict().values(), G2.state_dict().values(), strict=True):
-        assert torch.allclose(a.float(), b.float(), atol=1e-6)
-
-
-def test_same_seed_same_run(ring_data):
-    runs = []
-    for _ in range(2):
-        G, D = toy_pair()
-        runs.append(losses(Trainer(G, D, device="cpu", seed=1).fit(
-            ring_data, 10, batch_size=16, progress=False)))
-    assert torch.equal(runs[0], runs[1])
-    G, D = toy_pair()
-    other = losses(Trainer(G, D, device="cpu", seed=2).fit(ring_data, 10, batch_size=16,
-                                                           progress=False))
-    assert not torch.equal(runs[0], other)
-
-
-def test_checkpoints_are_written_atomically(ring_data, tmp_path, monkeypatch):
-    G, D = toy_pair()
-    t = Trainer(G, D, device="cpu")
-    path = tmp_path / "ck.pt"
-    t.save(path)
-    good = path.read_bytes()
-
-    def broken_save(obj, f, *args, **kwargs):
-        with open(f, "wb") as fh:
-            fh.write(b"partial")
-        raise OSError("disk full")
-
-    monkeypatch.setattr(torch, "save", broken_save)
-    with pytest.raises(OSError, match="disk full"):
-        t.save(path)
-    assert path.read_bytes() == good  # the old checkpoint is intact
-    assert [p.name for p in tmp_path.iterdir()] == ["ck.pt"]  # no temporary file left
-
-
-def test_checkpoints_are_loaded_with_weights_only(tmp_path):
-    class Evil:
-        def __reduce__(self):
-            return (print, ("this code ran while loading",))
-
-    path = tmp_path / "evil.pt"
-    torch.save({"format": 1, "payload": Evil()}, path)
-    G, D = toy_pair()
-    with pytest.raises(pickle.UnpicklingError):
-        Trainer(G, D, device="cpu").load(path)
-
-
-def test_loading_into_a_mismatched_architecture_is_a_clear_error(tmp_path):
-    G, D = toy_pair(hidden=(32, 32))
-    Trainer(G, D, device="cpu").save(tmp_path / "ck.pt")
-    G2, D2 = toy_pair(hidden=(64, 32))
-    with pytest.raises(ValueError, match=r"generator does not match.*shape mismatch: net\.0\.weight: checkpoint \(32, 2\) vs model \(64, 2\)"):
-        Trainer(G2, D2, device="cpu").load(tmp_path / "ck.pt")
-    G3, D3 = toy_pair(batch_norm=True)
-    with pytest.raises(ValueError, match="missing from the checkpoint"):
-        Trainer(G3, D3, device="cpu").load(tmp_path / "ck.pt")
-    G4 = MLPGenerator(3, 2, hidden=(32, 32))
-    with pytest.raises(ValueError, match="latent_dim 2, this trainer 3"):
-        Trainer(G4, D, device="cpu").load(tmp_path / "ck.pt")
-
-
-def test_loading_something_that_is_not_a_checkpoint(tmp_path):
-    G, D = toy_pair()
-    t = Trainer(G, D, device="cpu")
-    with pytest.raises(FileNotFoundError, match="no checkpoint"):
-        t.load(tmp_path / "missing.pt")
-    torch.save({"weights": torch.zeros(2)}, tmp_path / "other.pt")
-    with pytest.raises(ValueError, match="not a ganlib checkpoint"):
-        t.load(tmp_path / "other.pt")
-
-
 # ------------------------------------------------------------------ image fast path
 def test_dcgan_with_bf16_autocast_and_channels_last_runs_on_cpu():
     torch.manual_seed(0)
     G, D = DCGANGenerator(16, 1, 28, 4), DCGANDiscriminator(1, 28, 4)
-    t = Trainer(G, D, device="cpu", bf16=True, channels_last=True)
+    t = Trainer(G, D, device="cpu", speed=Speed(bf16=True, channels_last=True))
     h = t.fit(torch.rand(64, 1, 28, 28) * 2 - 1, 2, batch_size=16, progress=False)
     assert len(h) == 2 and math.isfinite(h.last()["d_loss"])
     assert G.net[0].weight.is_contiguous(memory_format=torch.channels_last)
@@ -457,11 +435,11 @@ def test_cuda_fast_path_trains_and_resumes(tmp_path):
     torch.manual_seed(0)
     G, D = DCGANGenerator(16, 1, 28, 8), DCGANDiscriminator(1, 28, 8)
     data = torch.rand(256, 1, 28, 28) * 2 - 1
-    t = Trainer(G, D, device="cuda", bf16=True, channels_last=True)
+    t = Trainer(G, D, device="cuda", speed=Speed.fast("cuda"))
     t.fit(data, 5, batch_size=32, progress=False, checkpoint=tmp_path / "ck.pt")
     assert next(G.parameters()).is_cuda and len(t.history) == 5
     G2, D2 = DCGANGenerator(16, 1, 28, 8), DCGANDiscriminator(1, 28, 8)
-    t2 = Trainer(G2, D2, device="cuda", bf16=True, channels_last=True).load(tmp_path / "ck.pt")
+    t2 = Trainer(G2, D2, device="cuda", speed=Speed.fast("cuda")).load(tmp_path / "ck.pt")
     assert t2.step == 5
     t2.fit(data, 2, batch_size=32, progress=False)
     assert t2.step == 7
