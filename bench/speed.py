@@ -14,22 +14,28 @@ The *reference* is the training loop of PyTorch's own DCGAN example (pytorch/exa
   are left out (they are not part of a training step).
 
 *ganlib* is :class:`ganlib.train.Trainer` with the non-saturating loss on logits (the same
-objective, computed with softplus), the same learning rates, on the identical networks:
+objective, computed with softplus), the same learning rates, and ``reuse_fakes=True``: its
+generator's update reuses the discriminator's fakes, as the example does, so the two loops
+do the same work. *ganlib, fresh noise* is the Trainer's default (``reuse_fakes=False``):
+the generator's update draws a fresh batch of noise, as Algorithm 1 of Goodfellow et al.
+(2014) does; it costs one more forward pass of G per step, and its row measures that cost.
+All run on the identical networks:
 the reference's nets are built layer by layer as in the example (generalised to 28 px),
 and receive ganlib's initial weights, so both start from the same parameters; D's
 outputs are checked to agree (``sigmoid(ganlib D) == reference D``) before timing.
 
-Timing: the two loops run **alternately in the same process**, ``--rounds`` short rounds
-each (the order is swapped every round, the round length is chosen from a warm-up so one
-round takes about ``--round-seconds``); images/s are reported as medians over rounds, and
-the ratio as the median of the per-round ratios ganlib / reference. Peak memory of each
+Timing: the three loops run **alternately in the same process**, ``--rounds`` short rounds
+each (the order is rotated every round, the round length is chosen from a warm-up so one
+round takes about ``--round-seconds``); images/s are reported as medians over rounds, the
+ratio as the median of the per-round ratios ganlib / reference, and the cost of fresh noise
+as the median of the per-round ratios ganlib with fresh noise / ganlib. Peak memory of each
 loop is measured in a fresh child process (a few steps from a cold start, optimizer state
 included): RSS growth on the CPU, ``torch.cuda.max_memory_allocated`` growth on CUDA.
 
-GPU fast path (``--device cuda --fast [--compile] --log-every 50``): bf16 autocast and
-channels-last memory format in the Trainer (fused Adam is already its default on CPU and
-CUDA), the images kept on the GPU, and optionally ``torch.compile`` of both networks. The
-reference always runs as the example does (fp32, ``cudnn.benchmark = True``).
+GPU fast path (``--device cuda --fast [--compile] --log-every 50``): the Trainer's
+``Speed(bf16=True, channels_last=True[, compile=True])`` (fused Adam is already its default
+on CPU and CUDA), with the images kept on the GPU. The reference always runs as the example
+does (fp32, ``cudnn.benchmark = True``).
 
 Run ``python bench/speed.py --help``; bench/README.md has the commands behind its tables.
 """
@@ -59,9 +65,10 @@ from torch import nn, optim  # noqa: E402
 from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
 
 from ganlib.models import DCGANDiscriminator, DCGANGenerator  # noqa: E402
-from ganlib.train import Trainer  # noqa: E402
+from ganlib.train import Speed, Trainer  # noqa: E402
 
 NZ = 100
+LOOPS = ("reference", "ganlib", "ganlib_fresh")
 
 
 # ------------------------------------------------------------------ the reference nets
@@ -206,16 +213,16 @@ class ReferenceLoop:
 
 
 class GanlibLoop:
-    """ganlib's Trainer on the same nets; ``fit`` is called once per round."""
+    """ganlib's Trainer on the same nets; ``fit`` is called once per round.
 
-    name = "ganlib"
+    ``reuse_fakes=True`` (the default here) does the example's work; ``False`` is the
+    Trainer's own default, a fresh batch of noise for the generator's update.
+    """
 
-    def __init__(self, G, D, images, batch_size, device, *, log_every=1, bf16=False,
-                 channels_last=False, compile=False) -> None:
-        if compile:
-            G.compile()
-            D.compile()
-        self.trainer = Trainer(G, D, device=device, bf16=bf16, channels_last=channels_last,
+    def __init__(self, G, D, images, batch_size, device, *, log_every=1, reuse_fakes=True,
+                 speed: Speed | None = None) -> None:
+        self.name = "ganlib" if reuse_fakes else "ganlib_fresh"
+        self.trainer = Trainer(G, D, device=device, speed=speed, reuse_fakes=reuse_fakes,
                                seed=0)
         # Tensor data is sampled by index; on a GPU it is kept there (no copy per step).
         self.images = images.to(self.trainer.device)
@@ -252,8 +259,9 @@ def build(args, loop: str, size: int, batch_size: int, images: torch.Tensor):
         raise RuntimeError(f"the reference and ganlib nets disagree by {diff:g}")
     if loop == "reference":
         return ReferenceLoop(refG, refD, images, batch_size, args.device, args.workers)
+    speed = Speed(bf16=args.bf16, channels_last=args.channels_last, compile=args.compile)
     return GanlibLoop(G, D, images, batch_size, args.device, log_every=args.log_every,
-                      bf16=args.bf16, channels_last=args.channels_last, compile=args.compile)
+                      reuse_fakes=loop == "ganlib", speed=speed)
 
 
 def _sync(device: torch.device) -> None:
@@ -264,8 +272,7 @@ def _sync(device: torch.device) -> None:
 # ------------------------------------------------------------------------ measurement
 def time_config(args, size: int, batch_size: int) -> dict:
     images, data_desc = make_images(args, size)
-    loops = {name: build(args, name, size, batch_size, images)
-             for name in ("reference", "ganlib")}
+    loops = {name: build(args, name, size, batch_size, images) for name in LOOPS}
     # Warm-up (first Adam step, oneDNN/cuDNN plans, compilation), which also sets how
     # many steps make one round of about --round-seconds.
     per_step = {}
@@ -277,11 +284,12 @@ def time_config(args, size: int, batch_size: int) -> dict:
         _sync(args.device)
         per_step[name] = time.perf_counter() - t0
     steps = args.steps or max(1, round(args.round_seconds / max(per_step.values())))
-    ips: dict[str, list[float]] = {"reference": [], "ganlib": []}
-    cpu_ips: dict[str, list[float]] = {"reference": [], "ganlib": []}
-    ratios, cpu_ratios, loads = [], [], []
+    ips: dict[str, list[float]] = {name: [] for name in LOOPS}
+    cpu_ips: dict[str, list[float]] = {name: [] for name in LOOPS}
+    ratios, cpu_ratios, fresh_ratios, loads = [], [], [], []
     for r in range(args.rounds):
-        order = ("reference", "ganlib") if r % 2 == 0 else ("ganlib", "reference")
+        k = r % len(LOOPS)
+        order = LOOPS[k:] + LOOPS[:k]  # each loop goes first, second and last in turn
         this, this_cpu = {}, {}
         for name in order:
             _sync(args.device)
@@ -294,17 +302,21 @@ def time_config(args, size: int, batch_size: int) -> dict:
             cpu_ips[name].append(this_cpu[name])
         ratios.append(this["ganlib"] / this["reference"])
         cpu_ratios.append(this_cpu["ganlib"] / this_cpu["reference"])
+        fresh_ratios.append(this["ganlib_fresh"] / this["ganlib"])
         loads.append(loadavg()[0] if loadavg() else float("nan"))
     return {
         "size": size, "batch_size": batch_size, "channels": args.channels_for(size),
         "data": data_desc, "steps_per_round": steps, "rounds": args.rounds,
         "reference_ips": summary(ips["reference"]), "ganlib_ips": summary(ips["ganlib"]),
-        "ratio": summary(ratios), "loadavg_1min": summary(loads),
+        "ganlib_fresh_ips": summary(ips["ganlib_fresh"]),
+        "ratio": summary(ratios), "fresh_ratio": summary(fresh_ratios),
+        "loadavg_1min": summary(loads),
         # Images per second of this process's CPU time (all its threads): on a shared
         # machine it moves less with the load than wall time. Not meaningful on a GPU.
         "reference_cpu_ips": summary(cpu_ips["reference"]),
         "ganlib_cpu_ips": summary(cpu_ips["ganlib"]), "cpu_ratio": summary(cpu_ratios),
-        "raw": {"reference": ips["reference"], "ganlib": ips["ganlib"], "ratio": ratios,
+        "raw": {"reference": ips["reference"], "ganlib": ips["ganlib"],
+                "ganlib_fresh": ips["ganlib_fresh"], "ratio": ratios, "fresh_ratio": fresh_ratios,
                 "reference_cpu": cpu_ips["reference"], "ganlib_cpu": cpu_ips["ganlib"],
                 "cpu_ratio": cpu_ratios},
     }
@@ -325,14 +337,14 @@ def memory_child(args) -> dict:
 def measure_memory(args, argv: list[str], size: int, batch_size: int) -> dict[str, dict]:
     out = {}
     if args.memory_in_process:  # smoke tests only: the allocator may reuse earlier pages
-        for loop in ("reference", "ganlib"):
+        for loop in LOOPS:
             args.memory_child = loop
             out[loop] = memory_child(args)
         args.memory_child = None
         return out
     base = [a for a in _strip(argv, ("--size", "--sizes", "--batch-size", "--batch-sizes",
                                      "--json", "--memory-child"))]
-    for loop in ("reference", "ganlib"):
+    for loop in LOOPS:
         cmd = [sys.executable, str(Path(__file__).resolve()), *base, "--memory-child", loop,
                "--sizes", str(size), "--batch-sizes", str(batch_size)]
         res = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -376,7 +388,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                    help="channels of the 64-px images (the example's RGB sets: 3)")
     p.add_argument("--n-images", type=int, default=0, help="limit the data set (0: all)")
     p.add_argument("--width", type=int, default=64, help="ngf = ndf (64 in the example)")
-    p.add_argument("--rounds", type=int, default=10, help="alternating rounds per config")
+    p.add_argument("--rounds", type=int, default=12, help="alternating rounds per config")
     p.add_argument("--round-seconds", type=float, default=1.5,
                    help="target length of one loop's round (sets the steps per round)")
     p.add_argument("--steps", type=int, default=0, help="fixed steps per round (0: auto)")
@@ -400,7 +412,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--json", type=Path, help="also write the results here")
     p.add_argument("--tiny", action="store_true",
                    help="smoke test: 28 px, batch 8, width 8, 256 random images, 2 rounds")
-    p.add_argument("--memory-child", choices=("reference", "ganlib"), help=argparse.SUPPRESS)
+    p.add_argument("--memory-child", choices=LOOPS, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.tiny:
         args.size, args.batch_size, args.width, args.data = [28], [8], 8, "random"
@@ -426,7 +438,7 @@ def main(argv: list[str] | None = None) -> dict:
         return {}
     info = machine_info(args.device)
     flags = [f for f in ("bf16", "channels_last", "compile") if getattr(args, f)]
-    info["ganlib_options"] = ", ".join(flags) or "defaults (fp32, fused Adam)"
+    info["ganlib_options"] = ", ".join(flags) or "Speed() defaults (fp32, fused Adam)"
     info["ganlib_log_every"] = args.log_every
     info["reference_workers"] = args.workers
     print("machine: " + "; ".join(f"{k}={v}" for k, v in info.items()), flush=True)
@@ -438,15 +450,18 @@ def main(argv: list[str] | None = None) -> dict:
                 res["memory"] = measure_memory(args, argv, size, bs)
             results.append(res)
             r, g, q = res["reference_ips"], res["ganlib_ips"], res["ratio"]
+            f, fq = res["ganlib_fresh_ips"], res["fresh_ratio"]
             print(f"{size} px, batch {bs}: reference {r['median']:.1f} img/s, ganlib "
                   f"{g['median']:.1f} img/s, ratio {q['median']:.2f} "
                   f"[{q['min']:.2f}-{q['max']:.2f}] over {q['n']} rounds of "
                   f"{res['steps_per_round']} steps; CPU-time ratio "
-                  f"{res['cpu_ratio']['median']:.2f}", flush=True)
+                  f"{res['cpu_ratio']['median']:.2f}; with fresh noise {f['median']:.1f} "
+                  f"img/s, {fq['median']:.2f}× ganlib's", flush=True)
     info["loadavg_end"] = loadavg()
     rows = []
     for res in results:
         r, g, q = res["reference_ips"], res["ganlib_ips"], res["ratio"]
+        f, fq = res["ganlib_fresh_ips"], res["fresh_ratio"]
         mem = res.get("memory")
         rows.append([
             f"{res['size']}×{res['size']}×{res['channels']}", res["batch_size"],
@@ -457,12 +472,16 @@ def main(argv: list[str] | None = None) -> dict:
             f"{q['n']}×{res['steps_per_round']}",
             f"{mem['reference']['peak_mib']:.1f}" if mem else "–",
             f"{mem['ganlib']['peak_mib']:.1f}" if mem else "–",
+            f"{f['median']:.1f} ({f['q1']:.1f}–{f['q3']:.1f})",
+            f"**{fq['median']:.2f}** ({fq['min']:.2f}–{fq['max']:.2f})",
+            f"{mem['ganlib_fresh']['peak_mib']:.1f}" if mem else "–",
         ])
     print()
     print(markdown_table(
         ["images", "batch", "reference img/s (IQR)", "ganlib img/s (IQR)",
          "ratio ganlib/ref (min–max)", "CPU-time ratio", "rounds×steps", "ref peak MiB",
-         "ganlib peak MiB"],
+         "ganlib peak MiB", "fresh noise img/s (IQR)", "fresh / ganlib (min–max)",
+         "fresh peak MiB"],
         rows))
     return finish_report({"machine": info, "argv": argv, "results": results}, args.json)
 

@@ -49,9 +49,9 @@ def test_speed_script_runs_on_tiny_settings(tmp_path):
     out = _run("speed.py", tmp_path)
     (res,) = out["results"]
     assert res["size"] == 28 and res["batch_size"] == 8
-    for key in ("reference_ips", "ganlib_ips", "ratio"):
+    for key in ("reference_ips", "ganlib_ips", "ganlib_fresh_ips", "ratio", "fresh_ratio"):
         assert res[key]["n"] == 2 and res[key]["median"] > 0
-    assert set(res["memory"]) == {"reference", "ganlib"}
+    assert set(res["memory"]) == {"reference", "ganlib", "ganlib_fresh"}
     assert out["machine"]["torch"] == torch.__version__
 
 
@@ -128,6 +128,7 @@ def test_one_step_of_each_loop_makes_the_same_update(speed):
     images = torch.rand(bs, 1, size, size) * 2 - 1
     G, D, refG, refD = speed.make_models(size, 1, 8, seed=0)
     ours = speed.GanlibLoop(G, D, images, bs, torch.device("cpu"))
+    assert ours.trainer.reuse_fakes  # like with like: the example reuses its fakes
     ref = speed.ReferenceLoop(refG, refD, images, bs, torch.device("cpu"), workers=0)
     ref._iter = iter([(images,)])  # the whole data set is the one batch
     torch.manual_seed(ours.trainer.seed + 1)  # the Trainer's noise generator's seed
