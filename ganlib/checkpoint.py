@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch import Tensor, nn
 
-__all__ = ["CheckpointError", "save_atomically", "load_safely"]
+__all__ = ["CheckpointError", "save_atomically", "load_safely", "check_entries",
+           "check_module_state", "cloned"]
 
 
 
@@ -90,3 +92,49 @@ def _reason(err: BaseException) -> str:
     lines = [line.strip() for line in str(err).splitlines() if line.strip()]
     line = next((x for x in lines if x.startswith("Unsupported")), lines[0] if lines else "")
     return line if len(line) <= 120 else line[:117] + "..."
+
+
+def check_entries(state: Any, path: str | os.PathLike, fmt: int, types: dict[str, type]) -> None:
+    """Raise :class:`CheckpointError` unless ``state`` is a dict of format ``fmt`` whose
+    entries have the given types."""
+    if not isinstance(state, dict) or "format" not in state:
+        raise CheckpointError(f"{path} is not a ganlib checkpoint (a torch file without "
+                              "ganlib's 'format' entry)")
+    if state["format"] != fmt:
+        raise CheckpointError(f"{path} is a ganlib checkpoint of format {state['format']!r}; "
+                              f"this ganlib reads format {fmt}")
+    for key, kind in types.items():
+        if not isinstance(state.get(key), kind):
+            raise CheckpointError(f"{path} is not a complete ganlib checkpoint: {key!r} is "
+                                  f"{type(state.get(key)).__name__}, expected {kind.__name__}")
+
+
+def check_module_state(module: nn.Module, state: dict[str, Tensor], name: str,
+                       path: str | os.PathLike) -> None:
+    """Raise a ``ValueError`` listing missing, unexpected and mismatched entries unless
+    ``state`` fits ``module`` exactly; nothing is loaded."""
+    own = module.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    mismatched = [
+        f"{k}: checkpoint {tuple(getattr(state[k], 'shape', ()))} vs model {tuple(own[k].shape)}"
+        for k in own
+        if k in state and tuple(own[k].shape) != tuple(getattr(state[k], "shape", ()))
+    ]
+    parts = [f"missing from the checkpoint: {missing[:5]}"] if missing else []
+    parts += [f"not in the model: {unexpected[:5]}"] if unexpected else []
+    parts += ["shape mismatch: " + "; ".join(mismatched[:5])] if mismatched else []
+    if parts:
+        raise ValueError(f"{path}: the checkpoint's {name} does not match this {name}'s "
+                         "architecture — " + " | ".join(parts))
+
+
+def cloned(obj: Any) -> Any:
+    """A copy of nested dicts, lists and tuples whose tensors are cloned, not shared."""
+    if isinstance(obj, Tensor):
+        return obj.detach().clone()
+    if isinstance(obj, dict):
+        return {k: cloned(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return type(obj)(cloned(v) for v in obj)
+    return obj

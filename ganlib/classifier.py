@@ -43,6 +43,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .checkpoint import load_safely, save_atomically
+
 __all__ = [
     "WEIGHTS_PATH",
     "MNISTClassifier",
@@ -112,7 +114,7 @@ def load_classifier(
             "to train them (about a minute on a CPU)"
         )
     model = MNISTClassifier()
-    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    model.load_state_dict(load_safely(path, "classifier weights file"))
     return model.to(device).eval()
 
 
@@ -349,8 +351,7 @@ def _retrain(out: Path, epochs: int, seed: int) -> None:
     start = time.perf_counter()
     model = train_classifier(train.images, train.labels, epochs=epochs, seed=seed, verbose=True)
     seconds = time.perf_counter() - start
-    out.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(model.state_dict(), out)
+    save_atomically(model.state_dict(), out)
     n_params = sum(p.numel() for p in model.parameters())
     print(f"trained in {seconds:.0f} s; {n_params:,} parameters; saved to {out}")
     print(f"held-out accuracy: {accuracy(model, held.images, held.labels):.2%} on "

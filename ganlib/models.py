@@ -16,6 +16,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils import parametrizations
 
+from .utils import check_int
+
 __all__ = [
     "MLPGenerator",
     "MLPDiscriminator",
@@ -71,20 +73,13 @@ def check_batch_shape(x: Tensor, shape: tuple[int, ...], what: str = "input") ->
         raise ValueError(f"expected {what} of shape {expected}, got {tuple(x.shape)}")
 
 
-def _size(name: str, value: object) -> int:
-    """``value`` as a positive int, or a ``ValueError`` naming ``name`` and the value."""
-    if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return int(value)
-
-
 def _sizes(name: str, value: object) -> tuple[int, ...]:
     """An int or a sequence of ints, each positive, as a tuple (``hidden`` may be empty)."""
     if isinstance(value, Integral) and not isinstance(value, bool):
-        return (_size(name, value),)
+        return (check_int(name, value),)
     if not isinstance(value, Sequence) or isinstance(value, str):
         raise ValueError(f"{name} must be an int or a sequence of ints, got {value!r}")
-    return tuple(_size(f"every entry of {name}", v) for v in value)
+    return tuple(check_int(f"every entry of {name}", v) for v in value)
 
 
 def _maybe_sn(layer: nn.Module, spectral_norm: bool) -> nn.Module:
@@ -140,7 +135,7 @@ class MLPGenerator(nn.Module):
         out_activation: str | None = None,
     ) -> None:
         super().__init__()
-        self.latent_dim = _size("latent_dim", latent_dim)
+        self.latent_dim = check_int("latent_dim", latent_dim)
         self.out_shape = _sizes("out_shape", out_shape)
         hidden = _sizes("hidden", hidden)
         if not self.out_shape:
@@ -187,7 +182,7 @@ class MLPDiscriminator(nn.Module):
         self.in_shape = _sizes("in_shape", in_shape)
         if not self.in_shape:
             raise ValueError("in_shape must have at least one dimension, got ()")
-        self.pack = _size("pack", pack)
+        self.pack = check_int("pack", pack)
         hidden = _sizes("hidden", hidden)
         width = int(torch.tensor(self.in_shape).prod()) * self.pack
         self.net = nn.Sequential(*mlp_discriminator_layers(width, hidden, spectral_norm))
@@ -234,9 +229,9 @@ class DCGANGenerator(nn.Module):
         start = _first_size(image_size)
         if channels not in (1, 3) or isinstance(channels, bool):
             raise ValueError(f"channels must be 1 or 3, got {channels!r}")
-        self.latent_dim, self.channels, self.image_size = (_size("latent_dim", latent_dim),
+        self.latent_dim, self.channels, self.image_size = (check_int("latent_dim", latent_dim),
                                                            channels, image_size)
-        width = _size("width", width)
+        width = check_int("width", width)
         n = _n_doublings(image_size)
         ch = width * 2 ** (n - 1)
         layers: list[nn.Module] = [
@@ -288,7 +283,7 @@ class DCGANDiscriminator(nn.Module):
         end = _first_size(image_size)
         if channels not in (1, 3) or isinstance(channels, bool):
             raise ValueError(f"channels must be 1 or 3, got {channels!r}")
-        width = _size("width", width)
+        width = check_int("width", width)
         if norm not in ("batch", "layer", "none"):
             raise ValueError(f"norm must be 'batch', 'layer' or 'none', got {norm!r}")
         self.channels, self.image_size, self.norm = channels, image_size, norm

@@ -21,86 +21,40 @@ raises :class:`~ganlib.steps.NonFiniteLossError`.
 from __future__ import annotations
 
 import math
-import signal
-import threading
 import time
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext, suppress
 from dataclasses import asdict, dataclass
 from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch import Tensor, nn
-from torch.utils.data import TensorDataset
 
-from .checkpoint import CheckpointError, load_safely, save_atomically
+from .batches import Batches
+from .checkpoint import (
+    CheckpointError,
+    check_entries,
+    check_module_state,
+    cloned,
+    load_safely,
+    save_atomically,
+)
+from .history import COLUMNS, History
+from .interrupts import CtrlC
 from .losses import LOSSES
 from .steps import NonFiniteLossError, discriminator_step, generator_step
-from .utils import get_device
+from .utils import check_int, check_number, get_device
 
-__all__ = ["History", "Speed", "Trainer", "StopTraining", "NonFiniteLossError"]
+__all__ = ["COLUMNS", "History", "Speed", "Trainer", "StopTraining", "NonFiniteLossError"]
 
-COLUMNS = (
-    "step", "time", "d_loss", "g_loss", "d_real", "d_fake",
-    "gp", "gp_grad_norm", "r1", "d_grad_norm", "g_grad_norm",
-)
 FORMAT = 2  # of the checkpoint files
 
 
 class StopTraining(Exception):
     """Raise from a callback to end :meth:`Trainer.fit` early, keeping everything."""
-
-
-class History:
-    """Training statistics, one row per logged step; use it as a table.
-
-    Columns: ``step`` (generator updates so far), ``time`` (seconds of training),
-    ``d_loss``/``g_loss``, ``d_real``/``d_fake`` (mean D(x) and D(G(z)) as probabilities
-    for the minimax and non-saturating losses, mean raw outputs for the others), ``gp``
-    and ``gp_grad_norm`` (penalty and mean gradient norm at the interpolates, NaN without
-    a penalty), ``r1`` (R1 penalty, the mean ‖∇ₓD(x)‖² on real data, NaN without it),
-    ``d_grad_norm``/``g_grad_norm`` (total L2 norm of each network's gradient).
-    """
-
-    def __init__(self, rows: Iterable[dict[str, float]] = ()) -> None:
-        self.rows: list[dict[str, float]] = [dict(r) for r in rows]
-
-    def append(self, row: dict[str, float]) -> None:
-        self.rows.append(dict(row))
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def __getitem__(self, column: str) -> np.ndarray:
-        if column not in COLUMNS:
-            raise KeyError(f"no column {column!r}; columns are {COLUMNS}")
-        return np.array([r[column] for r in self.rows], dtype=float)
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return COLUMNS
-
-    def last(self) -> dict[str, float]:
-        if not self.rows:
-            raise IndexError("the history is empty: no step has been logged yet")
-        return dict(self.rows[-1])
-
-    def to_pandas(self):
-        """The history as a ``pandas.DataFrame`` indexed by step."""
-        import pandas as pd
-
-        return pd.DataFrame(self.rows, columns=list(COLUMNS)).set_index("step")
-
-    def __repr__(self) -> str:
-        if not self.rows:
-            return "History(empty)"
-        last = self.rows[-1]
-        return (f"History({len(self)} rows, last step {int(last['step'])}: "
-                f"d_loss={last['d_loss']:.4f}, g_loss={last['g_loss']:.4f})")
 
 
 @dataclass(frozen=True)
@@ -138,138 +92,14 @@ def _grad_norm(params: Iterable[nn.Parameter]) -> float:
     return float(torch.linalg.vector_norm(norms))
 
 
-def _cloned(obj: Any) -> Any:
-    """A copy of nested dicts/lists/tuples whose tensors are cloned (not shared)."""
-    if isinstance(obj, Tensor):
-        return obj.detach().clone()
-    if isinstance(obj, dict):
-        return {k: _cloned(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return type(obj)(_cloned(v) for v in obj)
-    return obj
+_CHECKPOINT_TYPES = {
+    "config": dict, "step": int, "elapsed": float, "generator": dict, "discriminator": dict,
+    "g_optimizer": dict, "d_optimizer": dict, "data_rng": Tensor, "noise_rng": Tensor,
+    "fixed_noise": Tensor, "history": list, "snapshot_steps": list, "snapshot_images": list,
+    "data_perm": Tensor, "data_pos": int,
+}
 
 
-# ----------------------------------------------------------------- argument checks
-def _positive_int(name: str, value: Any, minimum: int = 1) -> int:
-    if not isinstance(value, Integral) or isinstance(value, bool) or value < minimum:
-        kind = "a positive int" if minimum == 1 else f"an int >= {minimum}"
-        raise ValueError(f"{name} must be {kind}, got {value!r}")
-    return int(value)
-
-
-def _number(name: str, value: Any, *, positive: bool = False) -> float:
-    ok = isinstance(value, Real) and not isinstance(value, bool)
-    if not ok or not math.isfinite(value) or value < 0 or (positive and value == 0):
-        kind = "a finite number > 0" if positive else "a finite number >= 0"
-        raise ValueError(f"{name} must be {kind}, got {value!r}")
-    return float(value)
-
-
-# --------------------------------------------------------------------------- data
-class _Batches:
-    """Endless real batches from a tensor, a sampler or any iterable of batches.
-
-    Tensors are shuffled epoch by epoch with the trainer's own generator; ``perm`` and
-    ``pos`` (the data position) belong to the checkpoint, so a resumed run draws exactly
-    the batches the uninterrupted run would. A loader's own order is not restored.
-    """
-
-    def __init__(self, rng: torch.Generator) -> None:
-        self.rng = rng
-        self.batch_size = 0
-        self.perm = torch.empty(0, dtype=torch.long)
-        self.pos = 0
-        self.tensor: Tensor | None = None
-        self.sampler = None
-        self.loader: Iterable | None = None
-        self._iter: Iterator | None = None
-        self.checked = False
-        self.prepare: Callable[[Tensor], Tensor] = lambda x: x
-
-    def bind(self, data: Any, batch_size: int, prepare: Callable[[Tensor], Tensor]) -> None:
-        self.batch_size, self.prepare = batch_size, prepare
-        self.tensor = self.sampler = self.loader = self._iter = None
-        self.checked = False  # the first batch against the generator's samples
-        if isinstance(data, TensorDataset):
-            data = data.tensors[0]
-        if isinstance(data, np.ndarray):
-            data = torch.from_numpy(data)
-        if isinstance(data, Tensor):
-            if data.ndim < 2:
-                raise ValueError(f"expected data of shape (N, ...), got {tuple(data.shape)}")
-            if len(data) < batch_size:
-                raise ValueError(
-                    f"batch_size {batch_size} is larger than the data set ({len(data)} samples)")
-            self.tensor = data
-            if len(self.perm) not in (0, len(data)):  # other data than before: a new epoch
-                self.perm, self.pos = torch.empty(0, dtype=torch.long), 0
-        elif callable(getattr(data, "sample", None)):
-            self.sampler = data
-        elif isinstance(data, Iterable) and not isinstance(data, str | bytes | dict):
-            own = getattr(data, "batch_size", None)  # a DataLoader's; None with a batch sampler
-            if own is not None and own != batch_size:
-                raise ValueError(f"the DataLoader yields batches of {own} but fit's batch_size is "
-                                 f"{batch_size}: pass the same number to both")
-            self.loader = data
-        else:
-            raise TypeError(
-                "data must be a tensor or NumPy array (N, ...), a TensorDataset, an object with "
-                f".sample(n, generator) or an iterable of batches, got {type(data).__name__}")
-
-    def next(self) -> Tensor:
-        if self.tensor is not None:
-            if self.pos + self.batch_size > len(self.perm):
-                self.perm = torch.randperm(len(self.tensor), generator=self.rng)
-                self.pos = 0
-            idx = self.perm[self.pos : self.pos + self.batch_size]
-            self.pos += self.batch_size
-            return self.prepare(self.tensor[idx.to(self.tensor.device)])
-        if self.sampler is not None:
-            return self.prepare(self.sampler.sample(self.batch_size, generator=self.rng))
-        for _ in range(2):
-            if self._iter is None:
-                self._iter = iter(self.loader)
-            try:
-                batch = next(self._iter)
-            except StopIteration:
-                self._iter = None
-                continue
-            return self.prepare(batch[0] if isinstance(batch, list | tuple) else batch)
-        raise ValueError("the data loader yielded no batch")
-
-
-# ------------------------------------------------------------------------- Ctrl-C
-class _CtrlC:
-    """While training: the first Ctrl-C asks to stop at the next step boundary, a second
-    one raises ``KeyboardInterrupt`` at once (the step in progress is then undone).
-
-    Only the main thread can catch signals; elsewhere Ctrl-C raises as usual and the
-    step in progress is undone.
-    """
-
-    def __init__(self) -> None:
-        self.pressed = 0
-        self.shielded = False  # while undoing a step or saving: no second interruption
-        self._previous: Any = None
-
-    def __enter__(self) -> _CtrlC:
-        if threading.current_thread() is threading.main_thread():
-            previous = signal.getsignal(signal.SIGINT)
-            if callable(previous):  # not SIG_IGN, not a handler installed outside Python
-                self._previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        self.pressed += 1
-        if self.pressed > 1 and not self.shielded:
-            raise KeyboardInterrupt
-
-    def __exit__(self, *exc: object) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-
-
-# ------------------------------------------------------------------------ Trainer
 class Trainer:
     """Trains a generator against a discriminator (or critic).
 
@@ -328,13 +158,13 @@ class Trainer:
                 raise TypeError(f"{name} must be a torch.nn.Module, got {type(net).__name__}")
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {loss!r}")
-        self.n_critic = _positive_int("n_critic", n_critic)
-        self.gp_weight = _number("gp_weight", gp_weight)
-        self.r1_weight = _number("r1_weight", r1_weight)
-        self.clip_value = None if clip_value is None else _number("clip_value", clip_value,
+        self.n_critic = check_int("n_critic", n_critic)
+        self.gp_weight = check_number("gp_weight", gp_weight)
+        self.r1_weight = check_number("r1_weight", r1_weight)
+        self.clip_value = None if clip_value is None else check_number("clip_value", clip_value,
                                                                    positive=True)
-        lr = _number("lr", lr, positive=True)
-        lr_d = lr if lr_d is None else _number("lr_d", lr_d, positive=True)
+        lr = check_number("lr", lr, positive=True)
+        lr_d = lr if lr_d is None else check_number("lr_d", lr_d, positive=True)
         if (not isinstance(betas, tuple | list) or len(betas) != 2
                 or not all(isinstance(b, Real) and not isinstance(b, bool) and 0 <= b < 1
                            for b in betas)):
@@ -358,8 +188,8 @@ class Trainer:
                 "latent_dim must be a positive int (pass latent_dim= or give the generator a "
                 f"latent_dim attribute), got {latent_dim!r}")
         latent_dim = int(latent_dim)
-        n_fixed = _positive_int("n_fixed", n_fixed)
-        self.seed = _positive_int("seed", seed, minimum=0)
+        n_fixed = check_int("n_fixed", n_fixed)
+        self.seed = check_int("seed", seed, minimum=0)
         self.device = get_device(device)
         self.loss, self.latent_dim = loss, latent_dim
         self.reuse_fakes, self.speed = reuse_fakes, speed
@@ -386,7 +216,7 @@ class Trainer:
         self.step = 0
         self.elapsed = 0.0
         self.interrupted = False
-        self._batches = _Batches(self.data_rng)
+        self._batches = Batches(self.data_rng)
         self._phase = ""  # which part of the step runs, for error messages
 
     # ------------------------------------------------------------------ sampling
@@ -487,11 +317,11 @@ class Trainer:
         """
         from tqdm.auto import tqdm
 
-        steps = _positive_int("steps", steps)
-        batch_size = _positive_int("batch_size", batch_size)
-        log_every = _positive_int("log_every", log_every)
-        snapshot_every = _positive_int("snapshot_every", snapshot_every, minimum=0)
-        checkpoint_every = _positive_int("checkpoint_every", checkpoint_every, minimum=0)
+        steps = check_int("steps", steps)
+        batch_size = check_int("batch_size", batch_size)
+        log_every = check_int("log_every", log_every)
+        snapshot_every = check_int("snapshot_every", snapshot_every, minimum=0)
+        checkpoint_every = check_int("checkpoint_every", checkpoint_every, minimum=0)
         if checkpoint_every and checkpoint is None:
             raise ValueError(f"checkpoint_every={checkpoint_every} needs a file: pass "
                              "checkpoint='run.pt'")
@@ -506,7 +336,7 @@ class Trainer:
         bar = tqdm(total=steps, disable=not progress, desc="training", unit="step",
                    dynamic_ncols=True)
         started = time.perf_counter() - self.elapsed
-        with _CtrlC() as ctrl_c:
+        with CtrlC() as ctrl_c:
             try:
                 while self.step < end and not ctrl_c.pressed:
                     log = (self.step + 1) % log_every == 0 or self.step + 1 == end
@@ -518,15 +348,16 @@ class Trainer:
                         for callback in callbacks:
                             callback(self, row)
                     if checkpoint_every and self.step % checkpoint_every == 0:
-                        self._save_shielded(checkpoint, ctrl_c)
+                        with ctrl_c.shield():
+                            self.save(checkpoint)
             except StopTraining:
                 pass
             except KeyboardInterrupt:
                 self.interrupted = True
             except BaseException:
                 if checkpoint is not None:  # the state is consistent: keep it
-                    with suppress(Exception):
-                        self._save_shielded(checkpoint, ctrl_c)
+                    with suppress(Exception), ctrl_c.shield():
+                        self.save(checkpoint)
                 raise
             finally:
                 bar.close()
@@ -535,42 +366,35 @@ class Trainer:
                 print(f"Interrupted at step {self.step}: the models, optimizers, random state "
                       "and history are those of that step (call fit again to continue).")
             if checkpoint is not None:
-                self._save_shielded(checkpoint, ctrl_c)
+                with ctrl_c.shield():
+                    self.save(checkpoint)
         return self.history
 
-    def _save_shielded(self, path: str | Path, ctrl_c: _CtrlC) -> None:
-        ctrl_c.shielded = True
-        try:
-            self.save(path)
-        finally:
-            ctrl_c.shielded = False
-
     def _advance(self, log: bool, snapshot_every: int, started: float,
-                 ctrl_c: _CtrlC) -> dict[str, float] | None:
+                 ctrl_c: CtrlC) -> dict[str, float] | None:
         """One whole step, or none of it: on any error the step is undone.
 
-        Only what the discriminator's updates change is copied beforehand (D, its optimizer,
-        batch-norm buffers, random state): G's weights change in the step's last line, and
-        a second Ctrl-C from G's update on only stops training after the step.
+        Only what the critic's updates change is copied beforehand (D, its optimizer,
+        batch-norm buffers, random state): G's weights change in the step's last update,
+        and from there on a second Ctrl-C waits for the step to end.
         """
         before = self._capture()
         try:
             with torch.enable_grad():
-                d, g_loss = self._train_step(ctrl_c)
-            row = self._row(d, g_loss) if log else None
-            self.step += 1
-            self.elapsed = time.perf_counter() - started
-            if row is not None:
-                row["step"], row["time"] = float(self.step), self.elapsed
-                self.history.append(row)
-            if snapshot_every and self.step % snapshot_every == 0:
-                self.snapshots.append((self.step, self.sample(z=self.fixed_noise)))
+                d, fake = self._critic_updates()
+                with ctrl_c.shield():
+                    g_loss = self._generator_update(fake)
+                    row = self._row(d, g_loss) if log else None
+                    self.step += 1
+                    self.elapsed = time.perf_counter() - started
+                    if row is not None:
+                        row["step"], row["time"] = float(self.step), self.elapsed
+                        self.history.append(row)
+                    if snapshot_every and self.step % snapshot_every == 0:
+                        self.snapshots.append((self.step, self.sample(z=self.fixed_noise)))
         except BaseException as err:
-            ctrl_c.shielded = True
-            try:
+            with ctrl_c.shield():
                 self._restore(before)
-            finally:
-                ctrl_c.shielded = False
             if isinstance(err, NonFiniteLossError):
                 rewound = ("data position" if self._batches.loader is None
                            else "data position (but not the DataLoader's)")
@@ -580,12 +404,11 @@ class Trainer:
                     f"{self.step}, and the history ends there. Lower the learning rate, check "
                     "the data range, or use a numerically stable loss.")) from None
             raise
-        finally:
-            ctrl_c.shielded = False
         return row
 
-    def _train_step(self, ctrl_c: _CtrlC) -> tuple[dict[str, Tensor], Tensor]:
-        """Algorithm 1: ``n_critic`` updates of D, then one update of G."""
+    def _critic_updates(self) -> tuple[dict[str, Tensor], Tensor]:
+        """Algorithm 1's inner loop: ``n_critic`` updates of D, each on new real and fake
+        batches. Returns the last update's statistics and, with ``reuse_fakes``, its fakes."""
         G, D = self.generator, self.discriminator
         for i in range(self.n_critic):
             self._phase = (f"critic iteration {i + 1} of {self.n_critic}" if self.n_critic > 1
@@ -601,14 +424,17 @@ class Trainer:
                 D, self.d_optimizer, real, fake, loss=self.loss, gp_weight=self.gp_weight,
                 r1_weight=self.r1_weight, clip_value=self.clip_value, rng=self.noise_rng,
                 autocast=self._autocast)
+        return d, fake
+
+    def _generator_update(self, fake: Tensor) -> Tensor:
+        """One update of G: on a fresh batch of noise, as in both papers (or on ``fake``,
+        the last critic iteration's fakes, with ``reuse_fakes``)."""
         self._phase = "generator's update"
-        ctrl_c.shielded = True  # from here on the step is completed, not undone
-        if not self.reuse_fakes:  # a fresh batch of noise for G, as in both papers
+        if not self.reuse_fakes:
             with self._autocast():
-                fake = G(self.noise(len(real)))
-        g_loss = generator_step(D, self.g_optimizer, fake, loss=self.loss,
-                                autocast=self._autocast)
-        return d, g_loss
+                fake = self.generator(self.noise(len(fake)))
+        return generator_step(self.discriminator, self.g_optimizer, fake, loss=self.loss,
+                              autocast=self._autocast)
 
     def _row(self, d: dict[str, Tensor], g_loss: Tensor) -> dict[str, float]:
         squash = torch.sigmoid if self.loss in ("minimax", "nonsaturating") else (lambda t: t)
@@ -630,10 +456,10 @@ class Trainer:
         with ``generator=True`` also G's weights and optimizer."""
         G = self.generator
         return {
-            "generator": _cloned(G.state_dict() if generator else dict(G.named_buffers())),
-            "discriminator": _cloned(self.discriminator.state_dict()),
-            "g_optimizer": _cloned(self.g_optimizer.state_dict()) if generator else None,
-            "d_optimizer": _cloned(self.d_optimizer.state_dict()),
+            "generator": cloned(G.state_dict() if generator else dict(G.named_buffers())),
+            "discriminator": cloned(self.discriminator.state_dict()),
+            "g_optimizer": cloned(self.g_optimizer.state_dict()) if generator else None,
+            "d_optimizer": cloned(self.d_optimizer.state_dict()),
             "data_rng": self.data_rng.get_state(),
             "noise_rng": self.noise_rng.get_state(),
             "data_perm": self._batches.perm,  # replaced, never changed in place
@@ -708,7 +534,7 @@ class Trainer:
             pickle.UnpicklingError: the file holds objects that could run code.
         """
         state = load_safely(path, "ganlib checkpoint")
-        _check_checkpoint(state, path)
+        check_entries(state, path, FORMAT, _CHECKPOINT_TYPES)
         mismatches = [
             f"{key} {theirs!r} in the checkpoint, {ours!r} in this trainer"
             for key, ours in self._config().items()
@@ -717,8 +543,8 @@ class Trainer:
         if mismatches:
             raise ValueError(f"{path} was written by a different set-up: "
                              + "; ".join(mismatches) + ". Make the Trainer as that run did.")
-        _check_module(self.generator, state["generator"], "generator", path)
-        _check_module(self.discriminator, state["discriminator"], "discriminator", path)
+        check_module_state(self.generator, state["generator"], "generator", path)
+        check_module_state(self.discriminator, state["discriminator"], "discriminator", path)
         before = self._capture(generator=True)
         history, snapshots, fixed_noise = self.history, self.snapshots, self.fixed_noise
         try:
@@ -742,44 +568,3 @@ class Trainer:
         return self
 
 
-_CHECKPOINT_TYPES = {
-    "config": dict, "step": int, "elapsed": float, "generator": dict, "discriminator": dict,
-    "g_optimizer": dict, "d_optimizer": dict, "data_rng": Tensor, "noise_rng": Tensor,
-    "fixed_noise": Tensor, "history": list, "snapshot_steps": list, "snapshot_images": list,
-    "data_perm": Tensor, "data_pos": int,
-}
-
-
-def _check_checkpoint(state: Any, path: str | Path) -> None:
-    if not isinstance(state, dict) or "format" not in state:
-        raise CheckpointError(f"{path} is not a ganlib checkpoint (a torch file without "
-                              "ganlib's 'format' entry)")
-    if state["format"] != FORMAT:
-        raise CheckpointError(f"{path} is a ganlib checkpoint of format {state['format']!r}; "
-                              f"this ganlib reads format {FORMAT}")
-    for key, kind in _CHECKPOINT_TYPES.items():
-        if not isinstance(state.get(key), kind):
-            raise CheckpointError(f"{path} is not a complete ganlib checkpoint: {key!r} is "
-                                  f"{type(state.get(key)).__name__}, expected {kind.__name__}")
-
-
-def _check_module(module: nn.Module, state: dict[str, Tensor], name: str,
-                  path: str | Path) -> None:
-    own = module.state_dict()
-    missing = sorted(set(own) - set(state))
-    unexpected = sorted(set(state) - set(own))
-    mismatched = [
-        f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(own[k].shape)}"
-        for k in own
-        if k in state and tuple(own[k].shape) != tuple(getattr(state[k], "shape", ()))
-    ]
-    if missing or unexpected or mismatched:
-        parts = []
-        if missing:
-            parts.append(f"missing from the checkpoint: {missing[:5]}")
-        if unexpected:
-            parts.append(f"not in the model: {unexpected[:5]}")
-        if mismatched:
-            parts.append("shape mismatch: " + "; ".join(mismatched[:5]))
-        raise ValueError(f"{path}: the checkpoint's {name} does not match this {name}'s "
-                         "architecture — " + " | ".join(parts))

@@ -6,13 +6,36 @@ libraries' generators, :func:`get_device` only answers a question.
 
 from __future__ import annotations
 
+import math
 import os
 import random
+from numbers import Integral, Real
 
 import numpy as np
 import torch
 
-__all__ = ["seed_everything", "get_device", "describe_environment"]
+__all__ = ["seed_everything", "get_device", "describe_environment", "check_int", "check_number"]
+
+
+def check_int(name: str, value: object, minimum: int = 1) -> int:
+    """``value`` as an int ≥ ``minimum``, or a ``ValueError`` naming ``name`` and the value.
+
+    NumPy integers are accepted; booleans and floats (even ``2.0``) are not.
+    """
+    if not isinstance(value, Integral) or isinstance(value, bool) or value < minimum:
+        kind = "a positive int" if minimum == 1 else f"an int >= {minimum}"
+        raise ValueError(f"{name} must be {kind}, got {value!r}")
+    return int(value)
+
+
+def check_number(name: str, value: object, positive: bool = False) -> float:
+    """``value`` as a finite float ≥ 0 (> 0 with ``positive``), or a ``ValueError`` naming
+    ``name`` and the value (NaN, infinities and booleans included)."""
+    ok = isinstance(value, Real) and not isinstance(value, bool)
+    if not ok or not math.isfinite(value) or value < 0 or (positive and value == 0):
+        kind = "a finite number > 0" if positive else "a finite number >= 0"
+        raise ValueError(f"{name} must be {kind}, got {value!r}")
+    return float(value)
 
 
 def seed_everything(seed: int, deterministic: bool = False) -> None:

@@ -22,6 +22,7 @@ from torch import nn
 
 from ganlib.checkpoint import CheckpointError
 from ganlib.data import ring2d
+from ganlib.interrupts import CtrlC
 from ganlib.models import MLPDiscriminator, MLPGenerator
 from ganlib.train import NonFiniteLossError, StopTraining, Trainer
 
@@ -420,3 +421,23 @@ def test_a_stale_temporary_file_is_removed_by_the_next_save(trained, tmp_path):
     stale.write_bytes(b"half a checkpoint")
     t.save(path)
     assert not stale.exists() and path.exists()
+
+
+def test_ctrl_c_counts_presses_raises_on_the_second_outside_a_shield_and_restores_the_handler():
+    before = signal.getsignal(signal.SIGINT)
+    with CtrlC() as ctrl_c:
+        os.kill(os.getpid(), signal.SIGINT)
+        assert ctrl_c.pressed == 1  # the first press only counts
+        with ctrl_c.shield():
+            os.kill(os.getpid(), signal.SIGINT)
+            assert ctrl_c.pressed == 2  # shielded: counted, not raised
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+    assert signal.getsignal(signal.SIGINT) is before
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with CtrlC() as ctrl_c:  # Ctrl-C ignored by the process: stays ignored
+            os.kill(os.getpid(), signal.SIGINT)
+            assert ctrl_c.pressed == 0
+    finally:
+        signal.signal(signal.SIGINT, before)

@@ -454,3 +454,28 @@ def test_cuda_wgan_gp_step_matches_the_cpu_one():
                       .fit(ring2d(), 3, batch_size=64, progress=False))
 
     assert torch.allclose(run("cpu"), run("cuda"), atol=1e-3)
+
+
+def test_speed_compile_compiles_both_networks_and_changes_no_result(ring_data, monkeypatch):
+    """Dynamo traces for real; the 'eager' backend skips the C++ code generation of
+    inductor, which takes half a minute on a CPU."""
+    compile_module = nn.Module.compile
+    compiled = []
+
+    def eager_compile(module, **kwargs):
+        compiled.append(type(module).__name__)
+        compile_module(module, backend="eager")
+
+    monkeypatch.setattr(nn.Module, "compile", eager_compile)
+    runs = []
+    for speed in (Speed(), Speed(compile=True)):
+        G, D = toy_pair()
+        runs.append(losses(Trainer(G, D, device="cpu", speed=speed).fit(
+            ring_data, 3, batch_size=16, progress=False)))
+    assert compiled == ["MLPGenerator", "MLPDiscriminator"]
+    assert torch.allclose(runs[0], runs[1], atol=1e-6)
+
+
+def test_speed_fast_picks_nothing_on_the_cpu():
+    assert Speed.fast("cpu") == Speed()
+    assert Speed.fast("cpu").fused_adam
