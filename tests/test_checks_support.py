@@ -14,6 +14,7 @@ from ganlib.checks.support import (
     close,
     first_match,
     name_mistake,
+    python_number,
     rng,
     scalar,
     scalar_tensor,
@@ -122,6 +123,28 @@ def test_scalar_tensor_keeps_the_graph_and_refuses_a_float():
     with pytest.raises(CheckFailure) as err:
         scalar_tensor(torch.zeros(4), "your loss", "no .item()", "use .mean()")
     assert "shape (4,)" in err.value.problem and err.value.hint == "use .mean()"
+
+
+@pytest.mark.parametrize(("value", "kind"), [(2.5, float), (np.float64(2.5), float), (3, float),
+                                             (3, int)])
+def test_python_number_accepts_plain_numbers(value, kind):
+    assert python_number(value, "captured", kind, "hint") == float(value)
+
+
+@pytest.mark.parametrize(("value", "kind", "words"), [
+    (torch.tensor(2.5), float, "the loss is a tensor; the task asks for a Python float"),
+    (torch.tensor(2.5, requires_grad=True) * 2, float,
+     "the loss is a tensor that still holds its graph"),
+    (np.int64(3), int, "the loss is a numpy.int64, expected a Python int"),
+    (np.float32(2.5), float, "the loss is a numpy.float32, expected a Python float"),
+    (2.0, int, "the loss is a float, expected a Python int"),
+    (True, int, "the loss is a bool, expected a Python int"),
+    (None, float, "the loss is None, expected a Python float"),
+])
+def test_python_number_names_what_came(value, kind, words):
+    with pytest.raises(CheckFailure) as err:
+        python_number(value, "the loss", kind, "return loss.item()")
+    assert err.value.problem.startswith(words) and err.value.hint == "return loss.item()"
 
 
 # ------------------------------------------------------------- the known mistakes

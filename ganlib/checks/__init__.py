@@ -3,17 +3,50 @@
 Each chapter has a module ``ganlib.checks.chNN`` whose functions test a learner's code on
 random inputs and edge cases and answer in one line: ``✅ correct: …`` or
 ``❌ <what is wrong> — hint: <hint>``. A check never raises: an exception in the learner's
-code (the untouched template raises ``NotImplementedError``) becomes a ``❌`` line.
+code (the untouched template raises ``NotImplementedError``) becomes a ``❌`` line that
+names the learner's own line, and a check stops a learner's function that runs for longer
+than :data:`TIME_LIMIT` seconds (an endless loop) with a ``❌`` line too.
+
+=============================  ==========================================================
+name                           what it is
+=============================  ==========================================================
+:func:`check`                  the decorator that turns a check body into a check
+:func:`fail`                   stop a check body with a ``❌`` line and a hint
+:class:`CheckResult`           a check's verdict, truthy when the learner's code is right
+:func:`during`                 say which probe was running if the learner's code raises
+:func:`describe_error`         a learner's exception as one line, with the learner's line
+:data:`TIME_LIMIT`             seconds a check may run before it stops the learner's code
+=============================  ==========================================================
 """
 
 from __future__ import annotations
 
+import ctypes
 import functools
+import os
+import re
+import sysconfig
+import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
-__all__ = ["CheckResult", "CheckFailure", "check", "fail"]
+__all__ = [
+    "TIME_LIMIT",
+    "CheckFailure",
+    "CheckResult",
+    "CheckTimeout",
+    "check",
+    "describe_error",
+    "during",
+    "fail",
+]
+
+TIME_LIMIT = 30.0
+"""Seconds one check may run (the learner's code and the check's own work together)
+before the learner's code is stopped; every check here takes well under a second."""
 
 
 @dataclass(frozen=True)
@@ -42,38 +75,263 @@ class CheckFailure(Exception):
         self.hint = hint
 
 
+class CheckTimeout(BaseException):
+    """Raised in the checked thread when a check runs past its time limit.
+
+    A ``BaseException``, like ``KeyboardInterrupt``, so that the learner's own
+    ``except Exception:`` does not swallow it.
+    """
+
+
 def fail(problem: str, hint: str = "") -> None:
     """Stop the current check with a ``❌`` line."""
     raise CheckFailure(problem, hint)
 
 
+# ------------------------------------------------------------------- the time limit
+# Why an exception raised into the checked thread, and not signal.alarm or a worker thread:
+# - signal.alarm / setitimer exist only on Linux and macOS, only in the main thread, and
+#   would replace a SIGALRM handler the learner's environment may have installed;
+# - a worker thread cannot be killed: after a time-out, a `while True: pass` would go on
+#   spinning in the kernel (and holding the GIL) until the kernel is restarted, and it
+#   would run the learner's code with none of the calling thread's torch settings;
+# - PyThreadState_SetAsyncExc (CPython's C API, reached through ctypes) raises an
+#   exception in a given thread at its next bytecode, on every operating system, in
+#   Jupyter as in plain Python, so the learner's code stops and the cell finishes.
+# Its limits: an exception cannot interrupt one long call into C (a huge matrix product,
+# time.sleep): the check then answers when that call returns; and code that catches every
+# exception in a loop (a bare `except:`) swallows it, so the exception is raised again a
+# few times, a second apart, before the check gives up and waits.
+_REPEAT_S = 1.0  # seconds between two raises, for code that swallowed the first
+_REPEATS = 5
+
+
+def _set_async_exc() -> tuple[Callable, Callable] | None:
+    try:
+        api = ctypes.pythonapi
+        raise_in = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_ulong, ctypes.py_object)(
+            ("PyThreadState_SetAsyncExc", api))
+        clear_in = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p)(
+            ("PyThreadState_SetAsyncExc", api))
+    except (AttributeError, OSError):  # not CPython: checks run without a time limit
+        return None
+    return raise_in, clear_in
+
+
+_ASYNC = _set_async_exc()
+
+
+class _Deadline:
+    """Raise :class:`CheckTimeout` in the calling thread after ``seconds``.
+
+    ``stop()`` disarms it; it is safe against an exception delivered while it runs (it is
+    retried), and no exception can be raised into the thread once it has returned.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.target = threading.get_ident()
+        self.armed = _ASYNC is not None and seconds > 0
+        self.fired = False
+        self._wake = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="ganlib-check-deadline",
+                                        daemon=True)
+        if self.armed:
+            self._thread.start()
+
+    def _watch(self) -> None:
+        if self._wake.wait(self.seconds):
+            return
+        for _ in range(_REPEATS):
+            if not self.armed:
+                return
+            self.fired = True
+            _ASYNC[0](self.target, CheckTimeout)  # type: ignore[index]
+            if self._wake.wait(_REPEAT_S):
+                return
+
+    def _disarm(self) -> None:
+        self.armed = False
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join()
+        if self.fired:
+            _ASYNC[1](self.target, None)  # type: ignore[index]  # cancel one not yet raised
+
+    def stop(self) -> None:
+        for _ in range(_REPEATS + 2):
+            try:
+                self._disarm()
+                return
+            except CheckTimeout:  # delivered while disarming: the call had already ended
+                continue
+
+
+# -------------------------------------------------------- the learner's exceptions
+@functools.cache
+def _library_roots() -> tuple[tuple[str, str], ...]:
+    """(folder, name) of the code that is not the learner's: ganlib, torch, Python's own."""
+    roots = [(str(Path(__file__).resolve().parents[1]), "ganlib")]
+    try:
+        import torch
+
+        roots.append((str(Path(torch.__file__).resolve().parent), "torch"))
+    except ImportError:  # pragma: no cover - ganlib needs torch
+        pass
+    paths = sysconfig.get_paths()
+    for key in ("purelib", "platlib", "stdlib", "platstdlib"):
+        if key in paths:
+            roots.append((str(Path(paths[key]).resolve()), "a library"))
+    return tuple(roots)
+
+
+def _library(filename: str) -> str | None:
+    """The library a frame's file belongs to, or None for the learner's own code."""
+    if filename.startswith("<"):
+        return "Python" if filename.startswith("<frozen") else None
+    try:
+        path = str(Path(filename).resolve())
+    except (OSError, RuntimeError):
+        return None
+    for root, name in _library_roots():
+        if path == root or path.startswith(root.rstrip(os.sep) + os.sep):
+            return name
+    return None
+
+
+_CELL = re.compile(r"ipykernel_\d+|<ipython-input-")
+
+
+def _place(frame: traceback.FrameSummary) -> str:
+    """Where a learner's frame is: its line (in a notebook cell: the cell's line)."""
+    function = "your cell" if frame.name == "<module>" else frame.name
+    if _CELL.search(frame.filename):
+        where = f"line {frame.lineno} of {function}"
+    else:
+        where = f"{Path(frame.filename).name} line {frame.lineno}, in {function}"
+    source = (frame.line or "").strip()
+    if source:
+        where += f": `{source[:80]}{'…' if len(source) > 80 else ''}`"
+    return where
+
+
+def _text(err: BaseException) -> str:
+    """``Type: message`` on one line (a torch message can run over many)."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    message = lines[0] if lines else ""
+    if len(message) > 200:
+        message = message[:199] + "…"
+    return f"{type(err).__name__}: {message}" if message else type(err).__name__
+
+
+def _learner_frames(err: BaseException, check_code: object = None
+                    ) -> tuple[list[traceback.FrameSummary], int | None]:
+    """The traceback's frames and the index of the innermost one in the learner's code:
+    not in a library, and not the check body's own frame (``check_code``, its code object,
+    for a check written outside ganlib)."""
+    frames = traceback.extract_tb(err.__traceback__)
+    own = (getattr(check_code, "co_filename", None), getattr(check_code, "co_name", None))
+    mine = [i for i, f in enumerate(frames)
+            if _library(f.filename) is None and (f.filename, f.name) != own]
+    return frames, (mine[-1] if mine else None)
+
+
+def describe_error(err: BaseException, check_code: object = None) -> str:
+    """A learner's exception as one line: ``RuntimeError: … (line 3 of f: `…`)``.
+
+    The place is the innermost frame of the learner's own code (not torch's, ganlib's or
+    Python's); an error raised inside torch says so and names the learner's line that
+    called it. What :func:`during` recorded comes first in the parentheses. ``check_code``:
+    the code object of a check body written outside ganlib (its frame is not the learner's).
+    """
+    frames, i = _learner_frames(err, check_code)
+    notes = [getattr(err, "_ganlib_during", "")] if getattr(err, "_ganlib_during", "") else []
+    if i is not None:
+        if i == len(frames) - 1:
+            notes.append(_place(frames[i]))
+        else:
+            notes.append(f"inside {_library(frames[-1].filename)}, called from "
+                         f"{_place(frames[i])}")
+    return _text(err) + (f" ({'; '.join(notes)})" if notes else "")
+
+
+@contextmanager
+def during(what: str) -> Iterator[None]:
+    """Record, on an exception raised in the block, which probe the check was running.
+
+    ``with during("for a single sample"): fn(x)`` makes a learner's error read
+    ``your code raised IndexError: … (for a single sample; line 4 of fn: `…`)``.
+    """
+    try:
+        yield
+    except Exception as err:
+        if not getattr(err, "_ganlib_during", ""):
+            try:
+                err._ganlib_during = what  # type: ignore[attr-defined]
+            except AttributeError:  # an exception type with __slots__: say nothing more
+                pass
+        raise
+
+
+def _verdict_for_exception(name: str, err: Exception, check_code: object) -> CheckResult:
+    frames, i = _learner_frames(err, check_code)
+    if isinstance(err, NotImplementedError) and i is not None and i == len(frames) - 1:
+        return CheckResult(False, f"❌ {name}: not implemented yet — replace the "
+                           "`raise NotImplementedError` line with your code")
+    if i is not None:
+        return CheckResult(False, f"❌ {name}: your code raised {describe_error(err, check_code)}")
+    through_module = any(f.name in ("_call_impl", "_wrapped_call_impl")
+                         and _library(f.filename) == "torch" for f in frames)
+    innermost = frames[-1] if frames else None
+    if through_module and innermost is not None and _library(innermost.filename) == "torch":
+        during_ = getattr(err, "_ganlib_during", "")
+        extra = f"{during_}; " if during_ else ""
+        return CheckResult(False, f"❌ {name}: your module raised {_text(err)} when the check "
+                           f"ran it ({extra}inside torch's {innermost.name})")
+    where = "" if innermost is None else (
+        f" ({Path(innermost.filename).name} line {innermost.lineno}, in {innermost.name})")
+    return CheckResult(
+        False,
+        f"❌ {name}: the check could not verify your answer: its own code raised "
+        f"{_text(err)}{where} — hint: a gap in the check, not necessarily a mistake of yours: "
+        "please report it, with your function",
+    )
+
+
+# --------------------------------------------------------------------- the decorator
 def check(name: str) -> Callable[[Callable[..., str | None]], Callable[..., CheckResult]]:
     """Decorate a check body: it returns a success detail or calls :func:`fail`.
 
-    The wrapper prints the one-line verdict and returns a :class:`CheckResult`.
-    ``print_result=False`` (a keyword of the wrapped check) keeps it quiet, for tests.
+    The wrapper prints the one-line verdict and returns a :class:`CheckResult`. Keywords
+    of the wrapped check: ``print_result=False`` keeps it quiet (for tests);
+    ``time_limit`` (seconds, default :data:`TIME_LIMIT`; 0 for none) bounds its run time.
     """
 
     def wrap(body: Callable[..., str | None]) -> Callable[..., CheckResult]:
         @functools.wraps(body)
-        def run(*args, print_result: bool = True, **kwargs) -> CheckResult:
+        def run(*args, print_result: bool = True, time_limit: float | None = None,
+                **kwargs) -> CheckResult:
+            limit = TIME_LIMIT if time_limit is None else float(time_limit)
+            deadline = _Deadline(limit)
             try:
-                detail = body(*args, **kwargs)
+                try:
+                    detail = body(*args, **kwargs)
+                finally:
+                    deadline.stop()
                 extra = f" — {detail}" if detail else ""
                 result = CheckResult(True, f"✅ {name}: correct{extra}")
+            except CheckTimeout:
+                deadline.stop()  # again: the time-out may have landed before the first stop
+                result = CheckResult(
+                    False,
+                    f"❌ {name}: your code did not finish within {limit:g} s (an endless "
+                    "loop?), so the check stopped it — hint: look for a loop whose condition "
+                    "never becomes false, or a step that waits for something")
             except CheckFailure as err:
                 hint = f" — hint: {err.hint}" if err.hint else ""
                 result = CheckResult(False, f"❌ {name}: {err.problem}{hint}")
-            except NotImplementedError:
-                result = CheckResult(False, f"❌ {name}: not implemented yet — replace the "
-                                     "`raise NotImplementedError` line with your code")
             except Exception as err:  # the learner's code failed: report, do not raise
-                where = traceback.extract_tb(err.__traceback__)[-1]
-                result = CheckResult(
-                    False,
-                    f"❌ {name}: your code raised {type(err).__name__}: {err} "
-                    f"(line {where.lineno} of {where.name})",
-                )
+                result = _verdict_for_exception(name, err, body.__code__)
             if print_result:
                 print(result.message)
             return result

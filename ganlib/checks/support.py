@@ -12,6 +12,7 @@ helper                         what it does
 :func:`seeded`                 a block run with the global generator seeded, then restored
 :func:`scalar`                 a learner's return value as a float, or a ``❌``
 :func:`scalar_tensor`          a learner's return value as a 0-d tensor, or a ``❌``
+:func:`python_number`          a learner's return value that must be a plain Python number
 :func:`first_match`            the name of the first candidate equal to an answer
 :func:`name_mistake`           fail with the first catalogued mistake equal to an answer
 =============================  ==========================================================
@@ -37,6 +38,7 @@ __all__ = [
     "name_mistake",
     "rng",
     "scalar",
+    "python_number",
     "scalar_tensor",
     "seeded",
     "vectors_close",
@@ -134,6 +136,28 @@ def scalar_tensor(value: object, what: str, hint: str, shape_hint: str | None = 
         fail(f"{what} is a tensor of shape {tuple(value.shape)}, expected a scalar: "
              "one number", shape_hint or hint)
     return value.reshape(())
+
+
+def python_number(value: object, what: str, kind: type[int] | type[float], hint: str
+                  ) -> float:
+    """``value`` as a float when it is a plain Python number of ``kind``, or a ``❌``.
+
+    For a task that asks for "a Python float" or "an int" (a loss to log, a metric to print):
+    a tensor, a NumPy scalar other than ``numpy.float64`` (a ``float`` subclass) and a bool
+    are refused with a message that names what came. An ``int`` is accepted where a float
+    is asked for (``0`` for a share of 0), as Python's own numeric tower does.
+    """
+    if isinstance(value, Tensor):
+        graph = (" that still holds its graph (kept in a list of losses, it keeps every "
+                 "step's memory alive)" if value.requires_grad else "")
+        fail(f"{what} is a tensor{graph}; the task asks for a Python {kind.__name__}", hint)
+    ok = (int,) if kind is int else (int, float)
+    if not isinstance(value, ok) or isinstance(value, bool):
+        module = type(value).__module__
+        received = _received(value) if module == "builtins" else \
+            f"a {module.split('.')[0]}.{type(value).__name__}"
+        fail(f"{what} is {received}, expected a Python {kind.__name__}", hint)
+    return float(value)  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------------- the known mistakes
