@@ -81,6 +81,28 @@ def v_bce_targets_swapped(real_logits, fake_logits):
              + bce(fake_logits, torch.ones_like(fake_logits)))
 
 
+def v_item(real_logits, fake_logits):  # a Python float; the task asks for a scalar tensor
+    return (-F.softplus(-real_logits).mean() - F.softplus(fake_logits).mean()).item()
+
+
+def v_log_d_on_fakes(real_logits, fake_logits):  # log D(G(z)) in place of log(1 − D(G(z)))
+    return F.logsigmoid(real_logits).mean() + F.logsigmoid(fake_logits).mean()
+
+
+def v_mean_logit_first(real_logits, fake_logits):  # log σ of the mean logit (Jensen)
+    return -F.softplus(-real_logits.mean()) - F.softplus(fake_logits.mean())
+
+
+def v_real_term_only(real_logits, fake_logits):
+    return F.logsigmoid(real_logits).mean()
+
+
+def v_epsilon_in_log(real_logits, fake_logits):  # log(p + ε): finite, but wrong when confident
+    eps = 1e-8
+    return (torch.log(torch.sigmoid(real_logits) + eps).mean()
+            + torch.log(1 - torch.sigmoid(fake_logits) + eps).mean())
+
+
 # ------------------------------------------------------------------------ task 2: D*
 def dstar_swapped(p_data, p_g):
     total = p_data + p_g
@@ -109,6 +131,14 @@ def dstar_unnormalised(p_data, p_g):
 
 def dstar_wrong_shape(p_data, p_g):
     return (p_data / (p_data + p_g)).mean()
+
+
+def dstar_condition_on_p_data(p_data, p_g):  # ½ wherever p_data = 0, even if p_g > 0
+    return torch.where(p_data > 0, p_data / (p_data + p_g), torch.full_like(p_data, 0.5))
+
+
+def dstar_clamped_denominator(p_data, p_g):  # 0 where both are 0, and wrong where both tiny
+    return p_data / (p_data + p_g).clamp(min=1e-12)
 
 
 # -------------------------------------------------------- tasks 3, 4: generator losses
@@ -142,6 +172,26 @@ def sat_item(fake_logits):  # a float: no gradient reaches the generator
 
 def sat_detached(fake_logits):
     return -F.softplus(fake_logits.detach()).mean()
+
+
+def sat_log1p(fake_logits):  # looks stable, is not: σ(t) rounds to 1 for t ≥ 17 in float32
+    return torch.log1p(-torch.sigmoid(fake_logits)).mean()
+
+
+def sat_mean_logit_first(fake_logits):  # the loss of the mean logit (Jensen)
+    return -F.softplus(fake_logits.mean())
+
+
+def ns_epsilon_in_log(fake_logits):
+    return -torch.log(torch.sigmoid(fake_logits) + 1e-8).mean()
+
+
+def ns_clamped_logits(fake_logits):  # clamping the logits "to avoid overflow"
+    return F.softplus(-fake_logits.clamp(-20, 20)).mean()
+
+
+def ns_item(fake_logits):
+    return F.softplus(-fake_logits).mean().item()
 
 
 def ns_log_of_sigmoid(fake_logits):
@@ -178,18 +228,21 @@ CASES = {
     "value_estimate": (ch01.check_value_estimate, value_estimate, [
         v_swapped_labels, v_log_of_sigmoid, v_clamped_log, v_sign_error, v_sum_not_mean,
         v_pooled_mean, v_averaged_terms, v_log_of_logits, v_bce_targets_swapped,
+        v_item, v_log_d_on_fakes, v_mean_logit_first, v_real_term_only, v_epsilon_in_log,
     ]),
     "optimal_discriminator": (ch01.check_optimal_discriminator, optimal_discriminator, [
         dstar_swapped, dstar_ratio, dstar_naive, dstar_epsilon, dstar_nan_to_zero,
-        dstar_unnormalised, dstar_wrong_shape,
+        dstar_unnormalised, dstar_wrong_shape, dstar_condition_on_p_data,
+        dstar_clamped_denominator,
     ]),
     "saturating_g_loss": (ch01.check_saturating_g_loss, saturating_g_loss, [
         nonsaturating_g_loss, sat_log_of_sigmoid, sat_clamped, sat_sign_error, sat_log_d,
-        sat_sum, sat_per_sample, sat_item, sat_detached,
+        sat_sum, sat_per_sample, sat_item, sat_detached, sat_log1p, sat_mean_logit_first,
     ]),
     "nonsaturating_g_loss": (ch01.check_nonsaturating_g_loss, nonsaturating_g_loss, [
         saturating_g_loss, ns_log_of_sigmoid, ns_clamped, ns_torch_bce, ns_sign_error,
-        ns_fake_label, ns_double_sigmoid, ns_sum,
+        ns_fake_label, ns_double_sigmoid, ns_sum, ns_epsilon_in_log, ns_clamped_logits,
+        ns_item,
     ]),
 }
 BUGGY = [(name, bug) for name, (_, _, bugs) in CASES.items() for bug in bugs]
@@ -251,6 +304,18 @@ def test_check_fails_on_a_real_mistake(name, bug, capsys):
     (ns_fake_label, "label"),
     (ns_double_sigmoid, "sigmoid twice"),
     (v_log_of_logits, "not probabilities"),
+    (v_item, "expected a scalar tensor"),
+    (v_log_d_on_fakes, "log D(G(z)) for the generated samples"),
+    (v_mean_logit_first, "averaged the logits"),
+    (v_real_term_only, "only the real samples' term"),
+    (v_epsilon_in_log, "ε"),
+    (dstar_condition_on_p_data, "tests p_data alone"),
+    (dstar_clamped_denominator, "floor"),
+    (sat_log1p, "log of a sigmoid"),
+    (sat_mean_logit_first, "averaged the logits"),
+    (ns_epsilon_in_log, "ε"),
+    (ns_clamped_logits, "clamping it, its log (as F.binary_cross_entropy does) or the logits"),
+    (ns_item, "scalar tensor"),
 ])
 def test_diagnosis_names_the_mistake(bug, words):
     check_fn = next(CASES[name][0] for name, b in BUGGY if b is bug)

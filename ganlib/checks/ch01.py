@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from . import check, fail
-from .support import close, name_mistake, rng, scalar, scalar_tensor
+from .support import close, name_mistake, rng, scalar_tensor
 
 __all__ = [
     "check_value_estimate",
@@ -40,8 +40,12 @@ _SEED = 101
 _BIG = 1000.0  # a logit far beyond where sigmoid is exactly 0 or 1 in float32 and float64
 _STABLE_HINT = "use log σ(t) = −softplus(−t) and log(1 − σ(t)) = −softplus(t) (F.softplus)"
 _MEAN_HINT = "average over the batch with .mean()"
-_SCALAR_HINT = "return a torch tensor built from the logits"
+_SCALAR_HINT = "return the tensor itself, built from the logits (no .item(), no float(...))"
 _TENSOR_HINT = "return a tensor (no .item()) so that autograd can differentiate it"
+# What a confident discriminator's logits do to a loss built on probabilities.
+_CONFIDENT = ("adding an ε to the probability, or clamping it, its log (as "
+              "F.binary_cross_entropy does) or the logits, changes the value once D is "
+              "confident")
 
 
 def _same(got: float, value: float) -> bool:
@@ -49,6 +53,11 @@ def _same(got: float, value: float) -> bool:
 
 
 # ---------------------------------------------------------------------------- task 1
+def _v(out: object) -> float:
+    """The learner's V: the task asks for a scalar tensor (a float is refused)."""
+    return float(scalar_tensor(out, "your V", _SCALAR_HINT, _MEAN_HINT).detach())
+
+
 def _value(real: Tensor, fake: Tensor) -> float:
     real, fake = real.double(), fake.double()
     return float(-F.softplus(-real).mean() - F.softplus(fake).mean())
@@ -56,7 +65,8 @@ def _value(real: Tensor, fake: Tensor) -> float:
 
 @check("value_estimate")
 def check_value_estimate(value_estimate: Callable[[Tensor, Tensor], Tensor]) -> str:
-    """Check ``value_estimate(real_logits (N,), fake_logits (M,))`` → scalar V(D, G).
+    """Check ``value_estimate(real_logits (N,), fake_logits (M,))`` → V(D, G), a scalar tensor
+    (the task asks for one: a Python float is refused).
 
     V(D, G) = mean over real samples of log D(x) + mean over fakes of log(1 − D(G(z))),
     with D = σ(logit); N and M may differ.
@@ -65,8 +75,7 @@ def check_value_estimate(value_estimate: Callable[[Tensor, Tensor], Tensor]) -> 
     real = 2.0 * torch.randn(7, generator=g) + 1.0
     fake = 2.0 * torch.randn(5, generator=g) - 1.0
     expected = _value(real, fake)
-    got = scalar(value_estimate(real.clone(), fake.clone()), "your V", _SCALAR_HINT,
-                 _MEAN_HINT)
+    got = _v(value_estimate(real.clone(), fake.clone()))
     if not close(got, expected, 1e-4):
         r, f = real.double(), fake.double()
         log_d_real, log_1md_fake = -F.softplus(-r), -F.softplus(f)
@@ -87,6 +96,20 @@ def check_value_estimate(value_estimate: Callable[[Tensor, Tensor], Tensor]) -> 
             (expected / 2,
              "your V is half the right value",
              "add the two means; do not average them"),
+            (float(log_d_real.mean() - F.softplus(-f).mean()),
+             "you used log D(G(z)) for the generated samples; V's second term is "
+             "log(1 − D(G(z)))",
+             "log(1 − σ(t)) = −softplus(t) for the fake logits"),
+            (float(-F.softplus(-r.mean()) - F.softplus(f.mean())),
+             "you averaged the logits before taking the log: log σ(mean logit) is not the "
+             "mean of log σ(logit)",
+             "apply −softplus to every logit, then take .mean()"),
+            (float(log_d_real.mean()),
+             "your V has only the real samples' term, E log D(x)",
+             "add the generated samples' term, E log(1 − D(G(z)))"),
+            (float(log_1md_fake.mean()),
+             "your V has only the generated samples' term, E log(1 − D(G(z)))",
+             "add the real samples' term, E log D(x)"),
         ], _same)
         if not math.isfinite(got):
             fail(f"your V is {got} for random logits of both signs",
@@ -95,8 +118,7 @@ def check_value_estimate(value_estimate: Callable[[Tensor, Tensor], Tensor]) -> 
         fail(f"your V is {got:.4f} for 7 real and 5 fake logits, expected {expected:.4f}",
              "V = mean(log σ(real_logits)) + mean(log(1 − σ(fake_logits)))")
     # D = ½ everywhere (all logits 0) gives −log 4, whatever the batch sizes.
-    got = scalar(value_estimate(torch.zeros(3), torch.zeros(4)), "your V", _SCALAR_HINT,
-                 _MEAN_HINT)
+    got = _v(value_estimate(torch.zeros(3), torch.zeros(4)))
     if not close(got, -math.log(4), 1e-4):
         fail(f"your V is {got:.4f} when every logit is 0 (D = ½), expected −log 4 ≈ −1.3863",
              "each term is log ½ when D = ½")
@@ -104,14 +126,13 @@ def check_value_estimate(value_estimate: Callable[[Tensor, Tensor], Tensor]) -> 
     real = torch.tensor([_BIG, -_BIG, 0.0])
     fake = torch.tensor([-_BIG, _BIG])
     expected = _value(real, fake)
-    got = scalar(value_estimate(real.clone(), fake.clone()), "your V", _SCALAR_HINT,
-                 _MEAN_HINT)
+    got = _v(value_estimate(real.clone(), fake.clone()))
     if not math.isfinite(got):
         fail(f"your V is {got} for logits of ±{_BIG:.0f}: log of a sigmoid that is exactly "
              "0 or 1", _STABLE_HINT)
     if not close(got, expected, 1e-4):
         fail(f"your V is {got:.1f} for logits of ±{_BIG:.0f}, expected {expected:.1f}: "
-             "clamping the probability (or its log) changes the value", _STABLE_HINT)
+             f"{_CONFIDENT}", _STABLE_HINT)
     return "V(D, G) matches on random logits, equals −log 4 at D = ½ and stays exact " \
         f"for logits of ±{_BIG:.0f}"
 
@@ -164,10 +185,17 @@ def check_optimal_discriminator(optimal_discriminator: Callable[[Tensor, Tensor]
         fail("your D* is nan where p_data = p_g = 0 (0 / 0)",
              "the task asks for ½ there: torch.where(total > 0, p_data / total, 0.5)")
     want = torch.tensor([0.0, 1.0, 0.5, 0.5], dtype=torch.float64)
+    for i, (mine, other) in ((0, ("p_data", "p_g")), (1, ("p_g", "p_data"))):
+        if close(float(out[i]), 0.5, 1e-6) and not close(float(out[1 - i]), 0.5, 1e-6):
+            fail(f"where {mine} = 0 and {other} > 0 your D* is 0.5, expected "
+                 f"{float(want[i]):g}: your condition tests {mine} alone",
+                 "the 0 / 0 case is where p_data + p_g = 0: "
+                 "torch.where(total > 0, p_data / total, 0.5)")
     if torch.allclose(out[:2], want[:2], atol=1e-6) and float(out[3]) < 0.25:
         fail(f"your D* is {float(out[3]):.3g} where p_data = p_g = 1e-30, expected 0.5",
-             "a small ε added to the denominator outweighs tiny densities; handle the "
-             "0 / 0 case with torch.where(total > 0, p_data / total, 0.5) instead")
+             "a small ε added to the denominator (or a floor on it, clamp(min=…)) outweighs "
+             "tiny densities; handle the 0 / 0 case with "
+             "torch.where(total > 0, p_data / total, 0.5) instead")
     if torch.allclose(out[:2], want[:2], atol=1e-6) and not close(float(out[2]), 0.5, 1e-6):
         fail(f"your D* is {float(out[2]):.3g} where p_data = p_g = 0, expected 0.5",
              "neither distribution puts mass there, so no discriminator can tell: the task "
@@ -215,12 +243,15 @@ def _check_g_loss(
              "0 or 1", _STABLE_HINT)
     if not close(got, expected, 1e-4):
         fail(f"your loss is {got:.1f} for logits of ±{_BIG:.0f}, expected {expected:.1f}: "
-             "clamping the probability (or its log, as F.binary_cross_entropy does) changes "
-             "the value and kills the gradient", _STABLE_HINT)
+             f"{_CONFIDENT}, and kills the gradient", _STABLE_HINT)
     (grad,) = torch.autograd.grad(out, big)
     if not bool(torch.isfinite(grad).all()):
         fail(f"your loss has a non-finite gradient for logits of ±{_BIG:.0f}", _STABLE_HINT)
     return f"value and gradient match on random logits and stay exact for logits of ±{_BIG:.0f}"
+
+
+_JENSEN = ("you averaged the logits before the loss: the loss of the mean logit is not the "
+           "mean of the per-sample losses")
 
 
 def _saturating(t: Tensor) -> Tensor:
@@ -246,6 +277,8 @@ def check_saturating_g_loss(saturating_g_loss: Callable[[Tensor], Tensor]) -> st
          "log(1 − σ(t)) = −softplus(t)"),
         (lambda t: -F.softplus(t).sum(), "you summed over the batch instead of averaging",
          "use .mean()"),
+        (lambda t: -F.softplus(t.mean()), _JENSEN, "apply −softplus to every logit, then "
+         "take .mean()"),
     ]
     return _check_g_loss(saturating_g_loss, _saturating, known,
                          "the saturating loss is mean(log(1 − σ(fake_logits))) = "
@@ -271,6 +304,8 @@ def check_nonsaturating_g_loss(nonsaturating_g_loss: Callable[[Tensor], Tensor])
         (lambda t: F.softplus(-torch.sigmoid(t)).mean(), "you applied the sigmoid twice: a "
          "probability went into a loss that expects logits",
          "pass the logits themselves to softplus (or BCE-with-logits)"),
+        (lambda t: F.softplus(-t.mean()), _JENSEN, "apply softplus(−t) to every logit, then "
+         "take .mean()"),
     ]
     return _check_g_loss(nonsaturating_g_loss, _nonsaturating, known,
                          "the non-saturating loss is −mean(log σ(fake_logits)) = "
