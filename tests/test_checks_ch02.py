@@ -58,7 +58,7 @@ def discriminator_step_concatenated(D, d_optimizer, real, fake):
     loss = bce(logits, targets)
     loss.backward()
     d_optimizer.step()
-    return loss
+    return loss.item()
 
 
 def discriminator_step_ganlib(D, d_optimizer, real, fake):
@@ -77,7 +77,7 @@ def generator_step_frozen_d(D, g_optimizer, fake):
     loss.backward()
     D.requires_grad_(True)
     g_optimizer.step()
-    return loss.detach()
+    return loss.item()
 
 
 def train_step_fresh_fakes(G, D, g_optimizer, d_optimizer, real, z):
@@ -154,6 +154,11 @@ def make_optimizers_half_of_d(G, D):
     return g_opt, torch.optim.Adam(list(D.parameters())[:1], lr=2e-4, betas=(0.5, 0.999))
 
 
+def make_optimizers_adamw(G, D):  # "the better Adam": its default weight_decay is 0.01
+    return (torch.optim.AdamW(G.parameters(), lr=2e-4, betas=(0.5, 0.999)),
+            torch.optim.AdamW(D.parameters(), lr=2e-4, betas=(0.5, 0.999)))
+
+
 def d_step_random_direction(D, d_optimizer, real, fake):
     """Moves D, but along no gradient the check knows."""
     d_optimizer.zero_grad()
@@ -169,10 +174,21 @@ def d_step_returns_vector(D, d_optimizer, real, fake):
 
 
 def d_step(swap=False, detach=True, double_sigmoid=False, zero_grad=True, step=True,
-           detach_logits=False, reduction="mean", sign=1.0, real_term=True):
-    """A discriminator step with one mistake switched on."""
+           detach_logits=False, reduction="mean", sign=1.0, real_term=True, on_probs=None,
+           new_optimizer=False, zero_grad_after_backward=False, returns="item",
+           steps=1):
+    """A discriminator step with one mistake switched on.
+
+    ``on_probs``: the loss on probabilities σ(logits) — ``"log"`` (log σ and log(1 − σ)),
+    ``"bce"`` (F.binary_cross_entropy, which clamps its logs at −100) or ``"eps"``
+    (log(p + 1e-8)); right for a hesitant D, wrong for a confident one.
+    ``returns``: ``"item"`` (right), ``"tensor"`` (the loss tensor, graph attached) or
+    ``"after"`` (the loss recomputed after the update).
+    """
 
     def body(D, d_optimizer, real, fake):
+        if new_optimizer:  # a fresh optimizer at every step: Adam's state starts over
+            d_optimizer = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
         if zero_grad:
             d_optimizer.zero_grad()
         f_in = fake.detach() if detach else fake
@@ -183,20 +199,40 @@ def d_step(swap=False, detach=True, double_sigmoid=False, zero_grad=True, step=T
             r, f = torch.sigmoid(r), torch.sigmoid(f)
         t_real, t_fake = (torch.zeros_like(r), torch.ones_like(f)) if swap else (
             torch.ones_like(r), torch.zeros_like(f))
-        loss = bce(f, t_fake, reduction=reduction)
-        if real_term:
-            loss = loss + bce(r, t_real, reduction=reduction)
+        if on_probs is not None:
+            p_real, p_fake = torch.sigmoid(r), torch.sigmoid(f)
+            if on_probs == "bce":
+                loss = (F.binary_cross_entropy(p_real, t_real)
+                        + F.binary_cross_entropy(p_fake, t_fake))
+            else:
+                eps = 1e-8 if on_probs == "eps" else 0.0
+                loss = -(torch.log(p_real + eps).mean() + torch.log(1 - p_fake + eps).mean())
+        else:
+            loss = bce(f, t_fake, reduction=reduction)
+            if real_term:
+                loss = loss + bce(r, t_real, reduction=reduction)
         (sign * loss).backward()
+        if zero_grad_after_backward:
+            d_optimizer.zero_grad()
         if step:
-            d_optimizer.step()
+            for _ in range(steps):
+                d_optimizer.step()
+        if returns == "tensor":
+            return loss
+        if returns == "after":
+            with torch.no_grad():
+                r, f = D(real), D(fake)
+                return (bce(r, torch.ones_like(r)) + bce(f, torch.zeros_like(f))).item()
         return loss.item()
 
     return body
 
 
 def g_step(saturating=False, target=1.0, double_sigmoid=False, zero_grad=True, step=True,
-           detach=False, sign=1.0, reduction="mean", freeze_d=False):
-    """A generator step with one mistake switched on."""
+           detach=False, sign=1.0, reduction="mean", freeze_d=False, on_probs=None,
+           returns="item"):
+    """A generator step with one mistake switched on (``on_probs`` and ``returns`` as in
+    :func:`d_step`)."""
 
     def body(D, g_optimizer, fake):
         if zero_grad:
@@ -206,14 +242,20 @@ def g_step(saturating=False, target=1.0, double_sigmoid=False, zero_grad=True, s
         logits = D(fake.detach() if detach else fake)
         if double_sigmoid:
             logits = torch.sigmoid(logits)
-        if saturating:  # minimise log(1 − D(G(z))) = −BCE(logits, 0)
+        if on_probs == "bce":
+            p = torch.sigmoid(logits)
+            loss = F.binary_cross_entropy(p, torch.ones_like(p))
+        elif on_probs is not None:
+            eps = 1e-8 if on_probs == "eps" else 0.0
+            loss = -torch.log(torch.sigmoid(logits) + eps).mean()
+        elif saturating:  # minimise log(1 − D(G(z))) = −BCE(logits, 0)
             loss = -bce(logits, torch.zeros_like(logits), reduction=reduction)
         else:
             loss = bce(logits, torch.full_like(logits, target), reduction=reduction)
         (sign * loss).backward()
         if step:
             g_optimizer.step()
-        return loss.item()
+        return loss if returns == "tensor" else loss.item()
 
     return body
 
@@ -248,6 +290,42 @@ def t_step(d=None, g=None, wrong_optimizer=False, simultaneous=False, fresh_fake
     return body
 
 
+def fixed_step_b_retain_graph(G, D, g_optimizer, d_optimizer, real, z):
+    """Bug hunt B "repaired" as the error message suggests: retain_graph=True, no detach.
+
+    It runs, and G's update is right, but only because g_optimizer.zero_grad() clears the
+    gradient D's loss left in G: the task asks for the real fix, detach()."""
+    fake = G(z)
+    d_optimizer.zero_grad()
+    real_logits, fake_logits = D(real), D(fake)
+    d_loss = bce(real_logits, torch.ones_like(real_logits)) + bce(
+        fake_logits, torch.zeros_like(fake_logits))
+    d_loss.backward(retain_graph=True)
+    d_optimizer.step()
+    g_optimizer.zero_grad()
+    g_logits = D(fake)
+    g_loss = bce(g_logits, torch.ones_like(g_logits))
+    g_loss.backward()
+    g_optimizer.step()
+    return d_loss.item(), g_loss.item()
+
+
+def train_step_g_first(G, D, g_optimizer, d_optimizer, real, z):
+    """G's update before D's: G learns against the old D."""
+    fake = G(z)
+    g_loss = generator_step(D, g_optimizer, fake)
+    d_loss = discriminator_step(D, d_optimizer, real, fake)
+    return d_loss, g_loss
+
+
+def train_step_tensors(G, D, g_optimizer, d_optimizer, real, z):
+    """The right updates, but the losses returned as tensors that keep the step's graph."""
+    fake = G(z)
+    d_loss = d_step(returns="tensor")(D, d_optimizer, real, fake)
+    g_loss = g_step(returns="tensor")(D, g_optimizer, fake)
+    return d_loss, g_loss
+
+
 # ------------------------------------------------------------------------------- tests
 def _quiet(check, fn):
     return check(fn, print_result=False)
@@ -264,7 +342,7 @@ def test_optimizers_pass(fn):
     (stub, "not implemented"),
     (make_optimizers_beta1, "betas=(0.5, 0.999)"),
     (make_optimizers_default_betas, "0.9"),
-    (make_optimizers_crossed, "other network"),
+    (make_optimizers_crossed, "wrong order"),
     (make_optimizers_both_on_g, "other network"),
     (make_optimizers_sgd, "Adam"),
     (make_optimizers_wrong_lr, "2e-4"),
@@ -272,6 +350,7 @@ def test_optimizers_pass(fn):
     (make_optimizers_weight_decay, "weight_decay"),
     (make_optimizers_not_optimizers, "not a torch.optim optimizer"),
     (make_optimizers_half_of_d, "does not hold all"),
+    (make_optimizers_adamw, "AdamW"),
 ])
 def test_optimizers_fail(fn, words):
     result = _quiet(ch02.check_optimizers, fn)
@@ -302,7 +381,16 @@ def test_discriminator_step_pass(fn):
     (lambda D, opt, real, fake: (d_step()(D, opt, real, fake), None)[1], "float"),
     (lambda D, opt, real, fake: d_step()(D, opt, real, fake) + 1.0, "returned D loss"),
     (d_step_random_direction, "nor a known mistake"),
-    (d_step_returns_vector, "one number"),
+    (d_step_returns_vector, "Python float"),
+    # a loss on probabilities: right for a hesitant D, wrong once D is confident
+    (d_step(on_probs="log"), "confident"),
+    (d_step(on_probs="bce"), "confident"),
+    (d_step(on_probs="eps"), "confident"),
+    (d_step(new_optimizer=True), "new optimizer"),
+    (d_step(zero_grad_after_backward=True), "zero_grad() after backward()"),
+    (d_step(returns="tensor"), "Python float"),
+    (d_step(returns="after"), "after the update"),
+    (d_step(steps=2), "ran 2 times"),
 ])
 def test_discriminator_step_fail(fn, words):
     result = _quiet(ch02.check_discriminator_step, fn)
@@ -328,6 +416,9 @@ def test_generator_step_pass(fn):
     (g_step(reduction="sum"), "summed"),
     (g_step(freeze_d=True), "requires_grad"),
     (g_step(saturating=True, zero_grad=False), "zero_grad() is missing"),
+    (g_step(on_probs="log"), "confident"),
+    (g_step(on_probs="bce"), "confident"),
+    (g_step(returns="tensor"), "Python float"),
 ])
 def test_generator_step_fail(fn, words):
     result = _quiet(ch02.check_generator_step, fn)
@@ -363,6 +454,13 @@ def test_train_step_pass(fn):
     (t_step(g=g_step(freeze_d=True)), "requires_grad"),
     (t_step(swap_returns=True), "returned D loss"),
     (lambda *args: train_step(*args)[0], "(d_loss, g_loss)"),
+    # task 6's tempting non-fix: the error's own suggestion
+    (fixed_step_b_retain_graph, "retain_graph=True"),
+    (t_step(d=d_step(detach=False), fresh_fakes=True), "retain_graph=True"),
+    (t_step(g=g_step(detach=True)), "no gradient reached G"),
+    (t_step(d=d_step(on_probs="log"), g=g_step(on_probs="log")), "confident"),
+    (train_step_g_first, "before D's"),
+    (train_step_tensors, "Python float"),
 ])
 def test_train_step_fail(fn, words):
     result = _quiet(ch02.check_train_step, fn)
@@ -394,6 +492,17 @@ def test_tiny_gan_is_reproducible():
     assert torch.equal(real1, real2) and torch.equal(z1, z2)
     assert all(torch.equal(a, b) for a, b in zip(G1.parameters(), G2.parameters(), strict=True))
     assert D1(real1).shape == (16,)
+
+
+def test_the_confident_gan_breaks_losses_on_probabilities():
+    """Its fakes' logits go beyond −104 (σ rounds to 0 in float32) and +17 (σ rounds to 1)."""
+    G, D, real, z = ch02.confident_gan(0)
+    with torch.no_grad():
+        logits = torch.cat([D(real), D(G(z))])
+        fake_logits = D(G(z))
+    assert abs(float(logits.abs().max()) - ch02.CONFIDENT_TOP) < 1e-3
+    assert float(fake_logits.min()) < -104 and float(fake_logits.max()) > 17
+    assert torch.sigmoid(fake_logits).eq(0).any() and torch.sigmoid(fake_logits).eq(1).any()
 
 
 # ---------------------------------------------------------- the solution notebook

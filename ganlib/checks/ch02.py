@@ -8,6 +8,15 @@ compared with the gradient of the right loss and with the gradients of the class
 (swapped labels, a sigmoid applied twice, the saturating generator loss, gradients that were
 never zeroed, …), so a wrong answer is named, not just refused.
 
+Each step check runs on two ordinary tiny GANs, whose discriminator hesitates (logits near
+0), and then on a *confident* one (logits from about −300 to +160, see :func:`confident_gan`),
+where a loss built on probabilities — the log of a sigmoid, ``F.binary_cross_entropy`` on a
+sigmoid, an ε or a clamp in the log — gives nan or a vanishing gradient although it matched
+on the hesitant ones. The checks also watch the optimizers (how often ``step()`` ran, and
+with which gradients) and every backward pass that reaches G's parameters, so that a step
+built on a new optimizer, ``zero_grad()`` after ``backward()``, or a discriminator loss that
+runs backward through G (hidden by ``retain_graph=True``) is named too.
+
 Functions the learner writes (see ``exercises/02_training_loop.ipynb``):
 
 - ``make_optimizers(G, D) -> (g_optimizer, d_optimizer)``: DCGAN's Adam settings;
@@ -15,6 +24,9 @@ Functions the learner writes (see ``exercises/02_training_loop.ipynb``):
   batch ``(N, ...)`` and a generated batch ``(N, ...)`` that still carries G's graph;
 - ``generator_step(D, g_optimizer, fake) -> float``: one update of G through D's verdict;
 - ``train_step(G, D, g_optimizer, d_optimizer, real, z) -> (d_loss, g_loss)``: both, in order.
+
+The returned losses must be Python floats (``loss.item()``), as the tasks say: a tensor, which
+in a training loop's list of losses would keep every step's graph alive, is refused.
 """
 
 from __future__ import annotations
@@ -28,13 +40,14 @@ from torch import Tensor, nn
 
 from ..models import MLPDiscriminator, MLPGenerator
 from . import check, fail
-from .support import close, first_match, rng, scalar, seeded, vectors_close
+from .support import close, first_match, python_number, rng, seeded, vectors_close
 
 __all__ = [
     "check_optimizers",
     "check_discriminator_step",
     "check_generator_step",
     "check_train_step",
+    "confident_gan",
     "tiny_gan",
 ]
 
@@ -42,7 +55,8 @@ LR = 0.1  # SGD learning rate of the checks: a parameter moves by -LR × its gra
 BATCH = 16
 LATENT = 3
 DIM = 2
-SEEDS = (0, 1)  # each check runs on two independently drawn tiny GANs
+SEEDS = (0, 1)  # each check runs on two independently drawn tiny GANs, then a confident one
+CONFIDENT_TOP = 300.0  # the confident discriminator's largest |logit|
 
 # ---------------------------------------------------------------------------- helpers
 
@@ -58,6 +72,30 @@ def tiny_gan(seed: int = 0) -> tuple[nn.Module, nn.Module, Tensor, Tensor]:
     g = rng(1000 + seed)
     real = torch.randn(BATCH, DIM, generator=g) * 0.5 + torch.tensor([1.0, -0.5])
     z = torch.randn(BATCH, LATENT, generator=g)
+    return G, D, real, z
+
+
+def confident_gan(seed: int = 0) -> tuple[nn.Module, nn.Module, Tensor, Tensor]:
+    """:func:`tiny_gan` with a confident discriminator: logits up to ±``CONFIDENT_TOP``.
+
+    G's last layer is scaled ×20 so that the fakes spread out, and D's last layer is scaled
+    and shifted so that D's logits on the real and fake batches are centred on 0 and reach
+    ±300. With ``seed=0`` the fakes' logits run from −300 to +164: some fakes are rejected
+    beyond −104 (where σ rounds to 0 in float32, so log σ is −∞) and some accepted beyond
+    +17 (where σ rounds to 1, so log(1 − σ) is −∞), and D's gradient through a sigmoid
+    (σ(1 − σ)) is 0 there. A right loss on logits is exact on it; a loss on probabilities is
+    not.
+    """
+    G, D, real, z = tiny_gan(seed)
+    with torch.no_grad():
+        g_last = [m for m in G.modules() if isinstance(m, nn.Linear)][-1]
+        g_last.weight.mul_(20.0)
+        d_last = [m for m in D.modules() if isinstance(m, nn.Linear)][-1]
+        logits = torch.cat([D(real), D(G(z))])
+        middle = logits.median()
+        scale = CONFIDENT_TOP / float((logits - middle).abs().max())
+        d_last.weight.mul_(scale)
+        d_last.bias.copy_((d_last.bias - middle) * scale)
     return G, D, real, z
 
 
@@ -183,10 +221,10 @@ _G_PROBLEMS = {
     "nothing": ("no gradient of G's loss reached G's parameters",
                 "do not detach the fakes in G's step, and call loss.backward() before "
                 "g_optimizer.step()"),
-    "stale_d": ("G's update used D's verdict from before D's step (simultaneous updates, "
-                "not alternating ones)",
-                "after d_optimizer.step(), compute D(fake) again for G's loss — do not reuse "
-                "the logits of D's step"),
+    "stale_d": ("G's update used D's verdict from before D's step (G's step ran first, or "
+                "reused the logits of D's step: simultaneous updates, not alternating ones)",
+                "D's step first; after d_optimizer.step(), compute D(fake) again for G's loss "
+                "— do not reuse the logits of D's step"),
     "leak": ("G's update also holds the gradient of D's loss: the fakes reached D's backward "
              "undetached",
              "use D(fake.detach()) in D's step, and zero G's gradients before G's backward"),
@@ -244,15 +282,122 @@ def _d_reference_loss(D: nn.Module, real: Tensor, fake: Tensor) -> float:
 
 
 def _returned(value: object, what: str) -> float:
-    return scalar(value, f"the returned {what}", "return loss.item()")
+    """A returned loss: a Python float, as the tasks ask (``loss.item()``)."""
+    return python_number(value, f"the returned {what}", float,
+                         "return loss.item(), the loss as a Python float")
 
 
-def _check_loss_value(value: float, expected: float, what: str, also: float | None = None
+def _apart(a: float, b: float) -> tuple[str, str]:
+    """``a`` and ``b`` with just enough decimals (4 to 8) to tell them apart."""
+    for digits in range(4, 9):
+        x, y = f"{a:.{digits}f}", f"{b:.{digits}f}"
+        if x != y:
+            return x, y
+    return f"{a:.8g}", f"{b:.8g}"
+
+
+def _check_loss_value(value: float, expected: float, what: str, also: float | None = None,
+                      after: float | None = None, terms: tuple[float, float] | None = None
                       ) -> None:
+    """The returned loss is ``expected`` (or ``also``); else name what it is.
+
+    ``after``: the loss recomputed after the update; ``terms``: the loss's two terms, for a
+    function that returned one of them.
+    """
     ok = [expected] + ([also] if also is not None else [])
-    if not any(close(value, e, 1e-4) for e in ok):
-        fail(f"the returned {what} is {value:.4f}, expected {expected:.4f}",
-             "return the value of the loss you called backward() on, e.g. loss.item()")
+    if any(close(value, e, 1e-5) for e in ok):
+        return
+    got, want = _apart(value, expected)
+    if after is not None and close(value, after, 1e-5) and not close(after, expected, 1e-5):
+        fail(f"the returned {what} is {got}, the loss after the update; expected {want}, its "
+             "value before the update",
+             "return the loss you called backward() on (loss.item()), not a loss computed "
+             "again after step()")
+    for name, term in zip(("real", "fake"), terms or (), strict=False):
+        if close(value, term, 1e-5) and not close(term, expected, 1e-5):
+            fail(f"the returned {what} is {got}, only its {name} term; expected {want}",
+                 "return the whole loss, both terms, as a float")
+    fail(f"the returned {what} is {got}, expected {want}",
+         "return the value of the loss you called backward() on, e.g. loss.item()")
+
+
+class _Watch:
+    """What happens to an optimizer and to G's parameters during a learner's call.
+
+    Counts the optimizer's ``step()`` calls and whether any parameter had a non-zero gradient
+    when each ran; with ``grad_of`` (G's parameters), keeps every gradient a backward pass
+    computed for them, pass by pass. ``close()`` removes the hooks.
+    """
+
+    def __init__(self, optimizers: dict[str, torch.optim.Optimizer],
+                 grad_of: list[nn.Parameter] | None = None) -> None:
+        self.steps = {name: 0 for name in optimizers}
+        self.steps_with_grad = {name: 0 for name in optimizers}
+        self.passes: list[list[Tensor]] = [[] for _ in grad_of or []]
+        self._handles = []
+        for name, opt in optimizers.items():
+            self._handles.append(opt.register_step_pre_hook(
+                lambda opt, args, kwargs, name=name: self._stepped(name, opt)))
+        for i, p in enumerate(grad_of or []):
+            self._handles.append(p.register_hook(
+                lambda grad, i=i: self.passes[i].append(grad.detach().clone())))
+
+    def _stepped(self, name: str, opt: torch.optim.Optimizer) -> None:
+        self.steps[name] += 1
+        if any(p.grad is not None and bool(p.grad.detach().abs().sum() > 0)
+               for group in opt.param_groups for p in group["params"]):
+            self.steps_with_grad[name] += 1
+
+    def backward_passes(self) -> list[Tensor]:
+        """One flat gradient per backward pass that reached every watched parameter."""
+        n = min((len(grads) for grads in self.passes), default=0)
+        return [torch.cat([grads[k].reshape(-1) for grads in self.passes]) for k in range(n)]
+
+    def close(self) -> None:
+        for handle in self._handles:
+            handle.remove()
+
+
+def _not_moved(who: str, opt: str, watch: _Watch) -> None:
+    """Fail for a network whose parameters did not move, saying why when it can."""
+    if watch.steps[opt] == 0:
+        fail(f"{who}'s parameters did not change: {opt}.step() was never called",
+             f"call loss.backward() and then {opt}.step()")
+    fail(f"{who}'s parameters did not change: {opt}.step() ran, but found no gradient "
+         "(zero_grad() after backward() wipes it, and so does a backward() that never "
+         f"reached {who})",
+         f"{opt}.zero_grad() → loss → loss.backward() → {opt}.step(), in that order")
+
+
+def _moved_without_step(who: str, opt: str, watch: _Watch) -> None:
+    if watch.steps[opt] == 0:
+        fail(f"{who}'s parameters moved, but {opt}.step() was never called: your step builds "
+             "a new optimizer of its own (at every step, which also throws away Adam's "
+             "running averages)",
+             f"use the {opt} passed to your function; build optimizers once, before the loop")
+    if watch.steps[opt] > 1:
+        fail(f"{opt}.step() ran {watch.steps[opt]} times in one step of {who}",
+             f"call {opt}.step() once per update")
+
+
+_CONFIDENT_HINT = ("build the loss on D's raw logits with F.binary_cross_entropy_with_logits "
+                   "(or softplus), never on torch.sigmoid(logits)")
+
+
+def _confident_failure(who: str, observed: Tensor) -> None:
+    if not bool(torch.isfinite(observed).all()):
+        fail(f"{who}'s update is nan on a confident discriminator (logits up to "
+             f"±{CONFIDENT_TOP:.0f}): your loss takes the log of a sigmoid, which rounds to "
+             "exactly 0 or 1 in float32", _CONFIDENT_HINT)
+    fail(f"{who}'s update is right for a hesitant discriminator but wrong for a confident "
+         f"one (logits up to ±{CONFIDENT_TOP:.0f}): your loss works on probabilities — "
+         "F.binary_cross_entropy on a sigmoid, or a clamp or an ε in the log — whose "
+         "gradient vanishes once the sigmoid rounds to 0 or 1", _CONFIDENT_HINT)
+
+
+def _gan(seed: int | None) -> tuple[nn.Module, nn.Module, Tensor, Tensor]:
+    """The tiny GAN of ``seed``, or the confident one for ``None``."""
+    return confident_gan(0) if seed is None else tiny_gan(seed)
 
 
 # ----------------------------------------------------------------------------- checks
@@ -278,6 +423,14 @@ def check_optimizers(make_optimizers: Callable) -> str:
             fail(f"{name} is a {type(opt).__name__}, not a torch.optim optimizer",
                  "build it with torch.optim.Adam(network.parameters(), ...)")
     g_ids, d_ids = {id(p) for p in G.parameters()}, {id(p) for p in D.parameters()}
+
+    def held(opt: torch.optim.Optimizer) -> set[int]:
+        return {id(p) for group in opt.param_groups for p in group["params"]}
+
+    if held(g_opt) == d_ids and held(d_opt) == g_ids:
+        fail("the pair is in the wrong order: the first optimizer holds D's parameters and the "
+             "second G's, so the caller's g_optimizer.step() would update D",
+             "return g_optimizer, d_optimizer — in that order")
     for name, opt, own, other, net in (("g_optimizer", g_opt, g_ids, d_ids, "G"),
                                        ("d_optimizer", d_opt, d_ids, g_ids, "D")):
         ids = {id(p) for group in opt.param_groups for p in group["params"]}
@@ -305,136 +458,208 @@ def check_optimizers(make_optimizers: Callable) -> str:
     return "Adam, lr 2e-4, betas (0.5, 0.999), one optimizer per network"
 
 
+def _d_round(discriminator_step: Callable, seed: int | None) -> None:
+    """One call of the learner's D step on the tiny GAN of ``seed`` (None: the confident
+    one), compared with the gradient of the right loss and of the known mistakes."""
+    G, D, real, z = _gan(seed)
+    g_params, d_params = _params(G), _params(D)
+    fake = G(z)  # carries G's graph, as in a real training step
+    expected = _d_candidates(D, real, fake)
+    expected_loss = _d_reference_loss(D, real, fake)
+    with torch.no_grad():
+        terms = (float(F.softplus(-D(real)).mean()), float(F.softplus(D(fake)).mean()))
+    junk = _junk(d_params, 0 if seed is None else seed)
+    _set_grads(d_params, junk)  # what the previous iteration left behind
+    _set_grads(g_params, None)
+    d_before, g_before = _flat(d_params), _flat(g_params)
+    d_opt = torch.optim.SGD(d_params, lr=LR)
+    watch = _Watch({"d_optimizer": d_opt})
+    try:
+        value = discriminator_step(D, d_opt, real, fake)
+    finally:
+        watch.close()
+    if _moved(g_before, g_params):
+        fail("G's parameters changed during D's step", "D's step only calls d_optimizer")
+    if _has_grad(g_params):
+        fail("D's step left gradients in G's parameters: its backward() ran through G",
+             "use D(fake.detach()) so D's loss stops at the fakes")
+    if not _moved(d_before, d_params):
+        _not_moved("D", "d_optimizer", watch)
+    _moved_without_step("D", "d_optimizer", watch)
+    observed = (d_before - _flat(d_params)) / LR
+    found = _match(observed, expected, _flat(junk))
+    if seed is None and (found is None or found[0] not in ("correct", "half") or found[1]):
+        _confident_failure("D", observed)
+    _explain("D", found, _D_PROBLEMS, "−mean log D(x) − mean log(1 − D(G(z)))")
+    half = _same_gradient(observed, expected["half"])
+    _check_loss_value(_returned(value, "D loss"), expected_loss, "D loss",
+                      also=expected_loss / 2 if half else None,
+                      after=_d_reference_loss(D, real, fake), terms=terms)
+
+
 @check("discriminator_step")
 def check_discriminator_step(discriminator_step: Callable) -> str:
     """``discriminator_step(D, d_optimizer, real, fake)``: one correct update of D only."""
-    for seed in SEEDS:
-        G, D, real, z = tiny_gan(seed)
-        g_params, d_params = _params(G), _params(D)
-        fake = G(z)  # carries G's graph, as in a real training step
-        expected = _d_candidates(D, real, fake)
-        expected_loss = _d_reference_loss(D, real, fake)
-        junk = _junk(d_params, seed)
-        _set_grads(d_params, junk)  # what the previous iteration left behind
-        _set_grads(g_params, None)
-        d_before, g_before = _flat(d_params), _flat(g_params)
-        d_opt = torch.optim.SGD(d_params, lr=LR)
-        value = discriminator_step(D, d_opt, real, fake)
-        if _moved(g_before, g_params):
-            fail("G's parameters changed during D's step", "D's step only calls d_optimizer")
-        if _has_grad(g_params):
-            fail("D's step left gradients in G's parameters: its backward() ran through G",
-                 "use D(fake.detach()) so D's loss stops at the fakes")
-        if not _moved(d_before, d_params):
-            fail("D's parameters did not change",
-                 "call loss.backward() and then d_optimizer.step()")
-        observed = (d_before - _flat(d_params)) / LR
-        _explain("D", _match(observed, expected, _flat(junk)), _D_PROBLEMS,
-                 "−mean log D(x) − mean log(1 − D(G(z)))")
-        half = _same_gradient(observed, expected["half"])
-        _check_loss_value(_returned(value, "D loss"), expected_loss,
-                          "D loss", also=expected_loss / 2 if half else None)
-    return "D learns real → 1, fake → 0 on detached fakes, with fresh gradients"
+    for seed in (*SEEDS, None):
+        _d_round(discriminator_step, seed)
+    return ("D learns real → 1, fake → 0 on detached fakes, with fresh gradients, also when D "
+            f"is confident (logits up to ±{CONFIDENT_TOP:.0f})")
+
+
+def _g_round(generator_step: Callable, seed: int | None) -> None:
+    """One call of the learner's G step on the tiny GAN of ``seed`` (None: confident)."""
+    G, D, _, z = _gan(seed)
+    g_params, d_params = _params(G), _params(D)
+    expected = _g_candidates(G, D, z)
+    with torch.no_grad():
+        expected_loss = float(F.softplus(-D(G(z))).mean())
+    fake = G(z)
+    junk = _junk(g_params, 0 if seed is None else seed)
+    _set_grads(g_params, junk)
+    _set_grads(d_params, None)
+    d_before, g_before = _flat(d_params), _flat(g_params)
+    g_opt = torch.optim.SGD(g_params, lr=LR)
+    watch = _Watch({"g_optimizer": g_opt})
+    try:
+        value = generator_step(D, g_opt, fake)
+    finally:
+        watch.close()
+    if _moved(d_before, d_params):
+        fail("D's parameters changed during G's step", "G's step only calls g_optimizer")
+    if not all(p.requires_grad for p in d_params):
+        fail("D's parameters were left with requires_grad=False after G's step, so D "
+             "could no longer learn",
+             "if you freeze D during G's step, call D.requires_grad_(True) afterwards")
+    if not _moved(g_before, g_params):
+        if all(p.grad is None or torch.equal(p.grad, j) for p, j in zip(g_params, junk,
+                                                                        strict=True)):
+            fail("no gradient reached G's parameters",
+                 "do not detach the fakes in G's step; call loss.backward() and "
+                 "g_optimizer.step()")
+        _not_moved("G", "g_optimizer", watch)
+    _moved_without_step("G", "g_optimizer", watch)
+    observed = (g_before - _flat(g_params)) / LR
+    found = _match(observed, expected, _flat(junk))
+    if seed is None and (found is None or found[0] != "correct" or found[1]):
+        _confident_failure("G", observed)
+    _explain("G", found, _G_PROBLEMS, "−mean log D(G(z))")
+    _check_loss_value(_returned(value, "G loss"), expected_loss, "G loss")
 
 
 @check("generator_step")
 def check_generator_step(generator_step: Callable) -> str:
     """``generator_step(D, g_optimizer, fake)``: one non-saturating update of G only."""
-    for seed in SEEDS:
-        G, D, _, z = tiny_gan(seed)
-        g_params, d_params = _params(G), _params(D)
-        expected = _g_candidates(G, D, z)
-        with torch.no_grad():
-            expected_loss = float(F.softplus(-D(G(z))).mean())
-        fake = G(z)
-        junk = _junk(g_params, seed)
-        _set_grads(g_params, junk)
-        _set_grads(d_params, None)
-        d_before, g_before = _flat(d_params), _flat(g_params)
-        g_opt = torch.optim.SGD(g_params, lr=LR)
-        value = generator_step(D, g_opt, fake)
-        if _moved(d_before, d_params):
-            fail("D's parameters changed during G's step", "G's step only calls g_optimizer")
-        if not all(p.requires_grad for p in d_params):
-            fail("D's parameters were left with requires_grad=False after G's step, so D "
-                 "could no longer learn",
-                 "if you freeze D during G's step, call D.requires_grad_(True) afterwards")
-        if not _moved(g_before, g_params):
-            if all(p.grad is None or torch.equal(p.grad, j) for p, j in zip(g_params, junk,
-                                                                            strict=True)):
-                fail("no gradient reached G's parameters",
-                     "do not detach the fakes in G's step; call loss.backward() and "
-                     "g_optimizer.step()")
-            fail("G's parameters did not change", "call g_optimizer.step() after backward()")
-        observed = (g_before - _flat(g_params)) / LR
-        _explain("G", _match(observed, expected, _flat(junk)), _G_PROBLEMS, "−mean log D(G(z))")
-        _check_loss_value(_returned(value, "G loss"), expected_loss, "G loss")
-    return "G minimises −log D(G(z)) with fresh gradients and leaves D alone"
+    for seed in (*SEEDS, None):
+        _g_round(generator_step, seed)
+    return ("G minimises −log D(G(z)) with fresh gradients and leaves D alone, also when D is "
+            f"confident (logits up to ±{CONFIDENT_TOP:.0f})")
 
 
-@check("train_step")
-def check_train_step(train_step: Callable) -> str:
-    """``train_step(G, D, g_optimizer, d_optimizer, real, z)``: D's update, then G's."""
-    for seed in SEEDS:
-        G, D, real, z = tiny_gan(seed)
-        g_params, d_params = _params(G), _params(D)
-        with torch.no_grad():
-            fake_values = G(z)
-        expected_d = _d_candidates(D, real, fake_values)
-        with_g = (F.softplus(-D(real)).mean() + F.softplus(D(fake_values)).mean()
-                  + F.softplus(-D(fake_values)).mean())
-        expected_d["with_g_loss"] = _grad(with_g, d_params)
-        expected_d_loss = _d_reference_loss(D, real, fake_values)
-        # Gradients the mistakes would route into G through D's undetached loss.
-        leak = _grad(F.softplus(D(G(z))).mean(), g_params)
-        stale_g = _g_candidates(G, D, z)["correct"]
-        d_junk, g_junk = _junk(d_params, seed), _junk(g_params, seed + 7)
-        _set_grads(d_params, d_junk)
-        _set_grads(g_params, g_junk)
-        d_before, g_before = _flat(d_params), _flat(g_params)
-        g_opt = torch.optim.SGD(g_params, lr=LR)
-        d_opt = torch.optim.SGD(d_params, lr=LR)
-        try:
-            value = train_step(G, D, g_opt, d_opt, real, z)
-        except RuntimeError as err:
-            if "backward through the graph a second time" in str(err):
-                fail("RuntimeError: backward through the graph a second time — D's backward() "
-                     "ran through G and freed its graph before G's step could use it",
-                     "use D(fake.detach()) in D's step")
-            raise
-        if not all(p.requires_grad for p in d_params):
-            fail("D's parameters were left with requires_grad=False after the step",
-                 "if you freeze D during G's step, call D.requires_grad_(True) afterwards")
-        if not _moved(d_before, d_params):
-            fail("D's parameters did not change", "call d_optimizer.step() in D's step")
-        observed_d = (d_before - _flat(d_params)) / LR
-        found_d = _match(observed_d, expected_d, _flat(d_junk))
-        if not _moved(g_before, g_params):
+_THROUGH_G = ("D's loss also ran backward into G: the fakes reached D undetached, so "
+              "d_loss.backward() went on through G (a wasted backward at every step, whose "
+              "gradient in G only g_optimizer.zero_grad() happens to clear here); "
+              "retain_graph=True silences the error this causes, it does not fix it",
+              "detach the fakes for D's step, D(fake.detach()): that is the fix")
+
+
+def _t_round(train_step: Callable, seed: int | None) -> None:
+    """One call of the learner's training step on the tiny GAN of ``seed`` (None: the
+    confident one)."""
+    G, D, real, z = _gan(seed)
+    g_params, d_params = _params(G), _params(D)
+    with torch.no_grad():
+        fake_values = G(z)
+    expected_d = _d_candidates(D, real, fake_values)
+    with_g = (F.softplus(-D(real)).mean() + F.softplus(D(fake_values)).mean()
+              + F.softplus(-D(fake_values)).mean())
+    expected_d["with_g_loss"] = _grad(with_g, d_params)
+    expected_d_loss = _d_reference_loss(D, real, fake_values)
+    with torch.no_grad():
+        d_terms = (float(F.softplus(-D(real)).mean()), float(F.softplus(D(fake_values)).mean()))
+    # Gradients the mistakes would route into G through D's undetached loss.
+    leak = _grad(F.softplus(D(G(z))).mean(), g_params)
+    stale_g = _g_candidates(G, D, z)["correct"]
+    junk_seed = 0 if seed is None else seed
+    d_junk, g_junk = _junk(d_params, junk_seed), _junk(g_params, junk_seed + 7)
+    _set_grads(d_params, d_junk)
+    _set_grads(g_params, g_junk)
+    d_before, g_before = _flat(d_params), _flat(g_params)
+    g_opt = torch.optim.SGD(g_params, lr=LR)
+    d_opt = torch.optim.SGD(d_params, lr=LR)
+    watch = _Watch({"g_optimizer": g_opt, "d_optimizer": d_opt}, grad_of=g_params)
+    try:
+        value = train_step(G, D, g_opt, d_opt, real, z)
+    except RuntimeError as err:
+        if "backward through the graph a second time" in str(err):
+            fail("RuntimeError: backward through the graph a second time — D's backward() "
+                 "ran through G and freed its graph before G's step could use it",
+                 "use D(fake.detach()) in D's step (retain_graph=True would only hide this)")
+        raise
+    finally:
+        watch.close()
+    if not all(p.requires_grad for p in d_params):
+        fail("D's parameters were left with requires_grad=False after the step",
+             "if you freeze D during G's step, call D.requires_grad_(True) afterwards")
+    if not _moved(d_before, d_params):
+        _not_moved("D", "d_optimizer", watch)
+    observed_d = (d_before - _flat(d_params)) / LR
+    found_d = _match(observed_d, expected_d, _flat(d_junk))
+    if not _moved(g_before, g_params):
+        if watch.steps["g_optimizer"] == 0:
             extra = ""
             if found_d is None:
                 extra = " (and D's parameters moved by more than one D update)"
             fail(f"G's parameters did not change{extra}",
                  "G's step must call g_optimizer.step(), not d_optimizer.step()")
-        _explain("D", found_d, _D_PROBLEMS, "−mean log D(x) − mean log(1 − D(G(z)))")
-        # G's gradient must be taken through D *after* D's update (D as it is now).
-        expected_g = _g_candidates(_with_params(G, g_before), D, z)
-        expected_g["stale_d"] = stale_g
-        expected_g["leak"] = expected_g["correct"] + leak
-        expected_g["leak_half"] = expected_g["correct"] + 0.5 * leak
-        observed_g = (g_before - _flat(g_params)) / LR
-        found_g = _match(observed_g, expected_g, _flat(g_junk))
-        if found_g is not None and found_g[0] == "leak_half":
-            found_g = ("leak", found_g[1])
-        _explain("G", found_g, _G_PROBLEMS, "−mean log D(G(z)) with D after its update")
-        if not isinstance(value, tuple | list) or len(value) != 2:
-            fail(f"expected train_step to return (d_loss, g_loss), got {type(value).__name__}",
-                 "return d_loss, g_loss")
-        half = _same_gradient(observed_d, expected_d["half"])
-        _check_loss_value(_returned(value[0], "D loss"), expected_d_loss, "D loss",
-                          also=expected_d_loss / 2 if half else None)
-        with torch.no_grad():
-            g0 = _with_params(G, g_before)
-            expected_g_loss = float(F.softplus(-D(g0(z))).mean())
-        _check_loss_value(_returned(value[1], "G loss"), expected_g_loss, "G loss")
-    return "D's update, then G's through the updated D — alternating, detached, zeroed"
+        if watch.steps_with_grad["g_optimizer"] == 0:
+            fail("no gradient reached G's parameters: g_optimizer.step() ran with none (were "
+                 "the fakes detached in G's step too, or zero_grad() called after backward()?)",
+                 "only D's step uses fake.detach(); G's loss must flow through the fakes into G")
+        _not_moved("G", "g_optimizer", watch)
+    _moved_without_step("D", "d_optimizer", watch)
+    _moved_without_step("G", "g_optimizer", watch)
+    if seed is None and (found_d is None or found_d[0] not in ("correct", "half")
+                         or found_d[1]):
+        _confident_failure("D", observed_d)
+    _explain("D", found_d, _D_PROBLEMS, "−mean log D(x) − mean log(1 − D(G(z)))")
+    # G's gradient must be taken through D *after* D's update (D as it is now).
+    expected_g = _g_candidates(_with_params(G, g_before), D, z)
+    expected_g["stale_d"] = stale_g
+    expected_g["leak"] = expected_g["correct"] + leak
+    expected_g["leak_half"] = expected_g["correct"] + 0.5 * leak
+    observed_g = (g_before - _flat(g_params)) / LR
+    found_g = _match(observed_g, expected_g, _flat(g_junk))
+    if found_g is not None and found_g[0] == "leak_half":
+        found_g = ("leak", found_g[1])
+    if seed is None and (found_g is None or found_g[0] != "correct" or found_g[1]):
+        _confident_failure("G", observed_g)
+    _explain("G", found_g, _G_PROBLEMS, "−mean log D(G(z)) with D after its update")
+    # Right updates can still hide a backward pass through G that did not belong there.
+    passes = watch.backward_passes()
+    if len(passes) > 1:
+        if any(_same_gradient(g, leak) or _same_gradient(g, 0.5 * leak) for g in passes[:-1]):
+            fail(*_THROUGH_G)
+        fail(f"{len(passes)} backward passes reached G's parameters in one step; G's update "
+             "needs one, the backward of G's loss",
+             "detach the fakes for D's step, and call backward() once per loss")
+    if not isinstance(value, tuple | list) or len(value) != 2:
+        fail(f"expected train_step to return (d_loss, g_loss), got {type(value).__name__}",
+             "return d_loss, g_loss")
+    half = _same_gradient(observed_d, expected_d["half"])
+    _check_loss_value(_returned(value[0], "D loss"), expected_d_loss, "D loss",
+                      also=expected_d_loss / 2 if half else None,
+                      after=_d_reference_loss(D, real, fake_values), terms=d_terms)
+    with torch.no_grad():
+        g0 = _with_params(G, g_before)
+        expected_g_loss = float(F.softplus(-D(g0(z))).mean())
+        after_g = float(F.softplus(-D(G(z))).mean())
+    _check_loss_value(_returned(value[1], "G loss"), expected_g_loss, "G loss", after=after_g)
 
+
+@check("train_step")
+def check_train_step(train_step: Callable) -> str:
+    """``train_step(G, D, g_optimizer, d_optimizer, real, z)``: D's update, then G's."""
+    for seed in (*SEEDS, None):
+        _t_round(train_step, seed)
+    return ("D's update, then G's through the updated D — alternating, detached, zeroed, "
+            "also when D is confident")
