@@ -155,6 +155,79 @@ def slerp_numpy(z0, z1, t):
     return slerp(z0, z1, t).numpy()
 
 
+def slerp_over_omega(z0, z1, t):  # divides by Ω instead of sin Ω
+    a = z0 / z0.norm(dim=-1, keepdim=True)
+    b = z1 / z1.norm(dim=-1, keepdim=True)
+    omega = (a * b).sum(-1, keepdim=True).clamp(-1, 1).acos()
+    safe = torch.where(omega < 1e-6, torch.ones_like(omega), omega)
+    curved = (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / safe
+    return torch.where(omega < 1e-6, (1 - t) * z0 + t * z1, curved)
+
+
+def slerp_rescaled_unit(z0, z1, t):  # slerp of the directions times the lerp of the norms
+    n0, n1 = z0.norm(dim=-1, keepdim=True), z1.norm(dim=-1, keepdim=True)
+    return slerp(z0 / n0, z1 / n1, t) * ((1 - t) * n0 + t * n1)
+
+
+def _generator_no_unflatten(latent_dim=100, width=64):
+    return nn.Sequential(*list(make_generator(latent_dim, width))[1:])
+
+
+def _generator_unflatten_100(latent_dim=100, width=64):
+    layers = list(make_generator(latent_dim, width))
+    return nn.Sequential(nn.Unflatten(1, (100, 1, 1)), *layers[1:])
+
+
+class _SqueezedDiscriminator(nn.Module):
+    """The right layers, but .squeeze() at the end: a batch of one gives a 0-d tensor."""
+
+    def __init__(self, width=64):
+        super().__init__()
+        self.net = make_discriminator(width, flatten=False).net
+
+    def forward(self, x):
+        return self.net(x).squeeze()
+
+
+def _init_mean_002(m):  # nn.init.normal_(w, 0.02): 0.02 is the mean, the std stays 1
+    if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+        nn.init.normal_(m.weight, 0.02)
+        if m.bias is not None:
+            nn.init.zeros_(m.bias)
+    elif isinstance(m, nn.BatchNorm2d):
+        nn.init.normal_(m.weight, 1.0, 0.02)
+        nn.init.zeros_(m.bias)
+
+
+# Mistakes that earlier checks accepted or misnamed, and the words that name them now.
+NAMED = [
+    ("generator_block", "BatchNorm2d(c_in)", lambda i, o: nn.Sequential(
+        nn.ConvTranspose2d(i, o, 4, 2, 1, bias=False), nn.BatchNorm2d(i), nn.ReLU()),
+     "BatchNorm2d(16)"),
+    ("generator_block", "ConvTranspose2d(c_out, c_in)", lambda i, o: nn.Sequential(
+        nn.ConvTranspose2d(o, i, 4, 2, 1, bias=False), nn.BatchNorm2d(o), nn.ReLU()),
+     "swapped"),
+    ("generator_block", "BatchNorm2d(C, momentum=0.8)", lambda i, o: nn.Sequential(
+        nn.ConvTranspose2d(i, o, 4, 2, 1, bias=False), nn.BatchNorm2d(o, momentum=0.8),
+        nn.ReLU()), "momentum"),
+    ("generator_block", "BatchNorm2d(C, affine=False)", lambda i, o: nn.Sequential(
+        nn.ConvTranspose2d(i, o, 4, 2, 1, bias=False), nn.BatchNorm2d(o, affine=False),
+        nn.ReLU()), "affine=False"),
+    ("discriminator_block", "BatchNorm1d", lambda i, o, bn=True: nn.Sequential(
+        nn.Conv2d(i, o, 4, 2, 1, bias=False), *([nn.BatchNorm1d(o)] if bn else []),
+        nn.LeakyReLU(0.2)), "BatchNorm1d"),
+    ("build_generator", "no nn.Unflatten", _generator_no_unflatten, "Unflatten"),
+    ("build_generator", "nn.Unflatten(1, (100, 1, 1))", _generator_unflatten_100,
+     "latent_dim"),
+    ("build_discriminator", ".squeeze() (a batch of one gives shape ())",
+     _SqueezedDiscriminator, "batch of one"),
+    ("init_weights", "normal_(w, 0.02): mean 0.02, std 1", _init_mean_002, "as the mean"),
+    ("init_weights", "convolutions untouched", make_init(conv_types=()), "unchanged"),
+    ("slerp", "divided by Ω, not sin Ω", slerp_over_omega, "divided by Ω"),
+    ("slerp", "directions slerped, norms lerped", slerp_rescaled_unit, "norm"),
+]
+
+
 CASES = {
     "generator_block": (
         ch03.check_generator_block, SOLUTIONS["generator_block"],
@@ -291,6 +364,15 @@ def test_mistake_fails(name, mistake):
     assert not result, f"{mistake!r} passed the {name} check"
     assert result.message.startswith("❌") and "\n" not in result.message
     assert "raised" not in result.message, result.message
+
+
+@pytest.mark.parametrize("name, mistake, fn, words", NAMED, ids=[m for _, m, _, _ in NAMED])
+def test_mistake_is_named(name, mistake, fn, words):
+    result = CASES[name][0](fn, print_result=False)
+    assert not result, f"{mistake!r} passed the {name} check"
+    assert result.message.startswith(f"❌ {name}:") and "\n" not in result.message
+    assert " — hint: " in result.message and "raised" not in result.message, result.message
+    assert words in result.message, result.message
 
 
 def test_specific_messages():

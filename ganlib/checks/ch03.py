@@ -31,7 +31,7 @@ import torch
 from torch import Tensor, nn
 
 from ..models import DCGANDiscriminator, DCGANGenerator, count_parameters
-from . import check, fail
+from . import check, during, fail
 from .support import rng, seeded
 
 __all__ = [
@@ -59,9 +59,43 @@ def _layers(module: nn.Module, kind: type | tuple[type, ...]) -> list[nn.Module]
 
 def _check_batch_norms(module: nn.Module) -> None:
     for bn in _layers(module, nn.modules.batchnorm._BatchNorm):
+        if isinstance(bn, nn.BatchNorm1d):
+            fail("the batch norm is nn.BatchNorm1d, which expects (N, C) or (N, C, L) inputs; "
+                 "these are images (N, C, H, W)", "use nn.BatchNorm2d(C)")
         if not math.isclose(bn.eps, 1e-5, rel_tol=1e-6):
             fail(f"a batch norm layer has eps={bn.eps:g} (default 1e-5)",
                  "nn.BatchNorm2d(C, 0.8) sets eps, not momentum: write nn.BatchNorm2d(C)")
+        if bn.momentum is None or not math.isclose(bn.momentum, 0.1, rel_tol=1e-6):
+            fail(f"a batch norm layer has momentum={bn.momentum}; DCGAN keeps PyTorch's "
+                 "default, 0.1 (the reference code's 0.8 was eps, and never a momentum)",
+                 "write nn.BatchNorm2d(C), with no second argument")
+        if not bn.affine:
+            fail("a batch norm layer has affine=False: no learned scale γ and shift β",
+                 "write nn.BatchNorm2d(C): DCGAN learns γ and β (and initialises γ)")
+
+
+def _check_channels(module: nn.Module, kind: type, c_in: int, c_out: int, call: str) -> None:
+    """The first ``kind`` convolution maps c_in → c_out channels; the batch norms take c_out.
+
+    Checked on the layers themselves, before the module runs, so that a mismatch is named
+    instead of surfacing as an error inside torch.
+    """
+    convs = _layers(module, kind)
+    if not convs:
+        return
+    conv = convs[0]
+    if (conv.in_channels, conv.out_channels) == (c_out, c_in) and c_in != c_out:
+        fail(f"{call} has {kind.__name__}({conv.in_channels}, {conv.out_channels}): the "
+             "channel counts are swapped",
+             f"{kind.__name__}(c_in, c_out, ...): input channels first")
+    if conv.in_channels != c_in or conv.out_channels != c_out:
+        fail(f"{call} has {kind.__name__}({conv.in_channels}, {conv.out_channels}), expected "
+             f"{kind.__name__}({c_in}, {c_out})", "use the arguments c_in and c_out")
+    for bn in _layers(module, nn.modules.batchnorm._BatchNorm):
+        if bn.num_features != c_out:
+            fail(f"{call} has BatchNorm2d({bn.num_features}) after a convolution with {c_out} "
+                 "output channels", "batch norm takes the number of channels it normalises: "
+                 "nn.BatchNorm2d(c_out)")
 
 
 def _check_shape(out: object, expected: tuple[int, ...], given: tuple[int, ...], hint: str):
@@ -84,9 +118,11 @@ _DOWN_HINT = ("kernel 4, stride 2, padding 1 halves the size: out = ⌊(H + 2·1
 def check_generator_block(generator_block: Callable[[int, int], nn.Module]) -> str:
     """``generator_block(c_in, c_out)``: ConvTranspose2d(4, 2, 1, no bias) → BN → ReLU."""
     block = _module(generator_block(16, 8), "generator_block(16, 8)")
+    _check_batch_norms(block)
+    _check_channels(block, nn.ConvTranspose2d, 16, 8, "generator_block(16, 8)")
     x = torch.randn(4, 16, 7, 7, generator=rng(_SEED))
     block.train()
-    with torch.no_grad():
+    with torch.no_grad(), during("on an input of shape (4, 16, 7, 7)"):
         out = block(x)
         _check_shape(out, (4, 8, 14, 14), (4, 16, 7, 7), _UP_HINT)
         out2 = block(torch.randn(2, 16, 4, 4, generator=rng(_SEED)))
@@ -127,10 +163,12 @@ def check_discriminator_block(
 ) -> str:
     """``discriminator_block(c_in, c_out, batch_norm)``: Conv2d(4, 2, 1) → [BN] → LReLU."""
     for batch_norm in (True, False):
-        block = _module(discriminator_block(8, 16, batch_norm),
-                        f"discriminator_block(8, 16, {batch_norm})")
+        call = f"discriminator_block(8, 16, {batch_norm})"
+        block = _module(discriminator_block(8, 16, batch_norm), call)
+        _check_batch_norms(block)
+        _check_channels(block, nn.Conv2d, 8, 16, call)
         block.train()
-        with torch.no_grad():
+        with torch.no_grad(), during("on an input of shape (4, 8, 28, 28)"):
             out = block(torch.randn(4, 8, 28, 28, generator=rng(_SEED)))
             _check_shape(out, (4, 16, 14, 14), (4, 8, 28, 28), _DOWN_HINT)
             out2 = block(torch.randn(2, 8, 14, 14, generator=rng(_SEED)))
@@ -181,6 +219,14 @@ def _scaled_last_layer(model: nn.Module, factor: float) -> nn.Module:
     return model
 
 
+def _runs(module: nn.Module, x: Tensor) -> bool:
+    try:
+        module(x)
+    except RuntimeError:
+        return False
+    return True
+
+
 @check("build_generator")
 def check_generator(build_generator: Callable[..., nn.Module]) -> str:
     """``build_generator(latent_dim, width)``: ``(N, latent_dim)`` → ``(N, 1, 28, 28)``."""
@@ -188,9 +234,22 @@ def check_generator(build_generator: Callable[..., nn.Module]) -> str:
     G = _module(build_generator(latent_dim=latent_dim, width=width),
                 f"build_generator(latent_dim={latent_dim}, width={width})")
     z = torch.randn(5, latent_dim, generator=rng(_SEED))
+    for layer in _layers(G, nn.Unflatten):
+        if tuple(layer.unflattened_size)[:1] != (latent_dim,):
+            fail(f"with latent_dim={latent_dim} your generator has nn.Unflatten(1, "
+                 f"{tuple(layer.unflattened_size)}): the noise size is hard-coded",
+                 "nn.Unflatten(1, (latent_dim, 1, 1)): use the argument")
     G.train()
     with torch.no_grad():
-        out = G(z)
+        try:
+            out = G(z)
+        except RuntimeError:
+            if _runs(G, z[:, :, None, None]):
+                fail(f"your generator fails on noise of shape (5, {latent_dim}) but runs on "
+                     f"(5, {latent_dim}, 1, 1): the noise is never reshaped",
+                     "start with nn.Unflatten(1, (latent_dim, 1, 1)), as the task says")
+            with during(f"on noise of shape (5, {latent_dim})"):
+                out = G(z)
     _check_shape(out, (5, 1, 28, 28), (5, latent_dim),
                  "7×7 kernel from 1×1 (stride 1, padding 0), then two ×2 blocks: 7 → 14 → 28")
     _check_batch_norms(G)
@@ -227,14 +286,21 @@ def check_discriminator(build_discriminator: Callable[..., nn.Module]) -> str:
     width = 8
     D = _module(build_discriminator(width=width), f"build_discriminator(width={width})")
     x = torch.randn(6, 1, 28, 28, generator=rng(_SEED)).clamp(-1, 1)
+    _check_batch_norms(D)
     D.train()
-    with torch.no_grad():
+    with torch.no_grad(), during("on images of shape (6, 1, 28, 28)"):
         out = D(x)
     if isinstance(out, Tensor) and out.numel() == 6 and out.ndim > 1:
         fail(f"the output has shape {tuple(out.shape)}, expected logits of shape (6,)",
              "flatten the last convolution's (N, 1, 1, 1) output: .flatten() or .view(-1)")
     _check_shape(out, (6,), (6, 1, 28, 28),
                  "two ÷2 blocks (28 → 14 → 7), then a 7×7 convolution to one logit per image")
+    with torch.no_grad(), during("on a batch of one image (1, 1, 28, 28)"):
+        one = D(x[:1])
+    if isinstance(one, Tensor) and tuple(one.shape) != (1,):
+        fail(f"a batch of one image gave output of shape {tuple(one.shape)}, expected (1,): "
+             ".squeeze() removes the batch dimension too when N = 1",
+             "flatten with nn.Flatten(0), .flatten() or .view(-1), which keep N")
     _check_batch_norms(D)
     if _layers(D, nn.Sigmoid):
         fail("the discriminator ends with a sigmoid: it returns probabilities",
@@ -286,6 +352,7 @@ def check_init(init_weights: Callable[[nn.Module], None]) -> str:
                     m.bias.fill_(0.5)
                 elif getattr(m, "bias", None) is not None:
                     m.bias.fill_(0.5)
+        before = [m.weight.detach().clone() for m in net]
         net.apply(init_weights)
     convt, bn, conv = net
 
@@ -293,7 +360,7 @@ def check_init(init_weights: Callable[[nn.Module], None]) -> str:
         std, mean = _std_mean(layer.weight)
         return 0.019 <= std <= 0.021 and abs(mean) <= 0.002
 
-    for layer, name in ((convt, "ConvTranspose2d"), (conv, "Conv2d")):
+    for layer, name, old in ((convt, "ConvTranspose2d", before[0]), (conv, "Conv2d", before[2])):
         std, mean = _std_mean(layer.weight)
         if math.isclose(std, 0.2, rel_tol=0.05):
             fail(f"{name} weights have std {std:.3f}, expected 0.02",
@@ -302,6 +369,13 @@ def check_init(init_weights: Callable[[nn.Module], None]) -> str:
             hint = "nn.init.normal_(m.weight, 0.0, 0.02) for every (transposed) convolution"
             if name == "ConvTranspose2d" and good(conv):
                 hint = "isinstance(m, nn.Conv2d) misses nn.ConvTranspose2d: test both"
+            if torch.equal(layer.weight.detach(), old):
+                fail(f"{name} weights were left unchanged: PyTorch's default initialisation "
+                     f"(std {std:.4f}) is still there", hint)
+            if abs(mean - 0.02) < 0.005 and abs(std - 1) < 0.05:
+                fail(f"{name} weights have mean {mean:.4f} and std {std:.4f}: you passed 0.02 "
+                     "as the mean, and nn.init.normal_(w, 0.02) leaves the std at 1",
+                     "nn.init.normal_(m.weight, 0.0, 0.02): the mean first, then the std")
             fail(f"{name} weights have mean {mean:.4f} and std {std:.4f}, "
                  "expected 0 and 0.02", hint)
         if layer.bias is not None and bool(layer.bias.detach().abs().max() > 0):
@@ -311,8 +385,12 @@ def check_init(init_weights: Callable[[nn.Module], None]) -> str:
         fail(f"batch norm weights have mean {mean:.3f}, expected 1",
              "the weight is the scale γ: γ = 0 wipes out the signal; draw it from N(1, 0.02)")
     if std == 0.0:
-        fail("batch norm weights are all exactly 1 (left as they were)",
+        fail("batch norm weights are all exactly 1 (left as they were, or set to 1)",
              "DCGAN draws them from N(1, 0.02): nn.init.normal_(m.weight, 1.0, 0.02)")
+    if abs(std - 1) < 0.05:
+        fail(f"batch norm weights have mean {mean:.4f} and std {std:.4f}: "
+             "nn.init.normal_(w, 1.0) leaves the std at its default, 1",
+             "nn.init.normal_(m.weight, 1.0, 0.02): pass the std too")
     if not (0.018 <= std <= 0.022) or abs(mean - 1) > 0.002:
         fail(f"batch norm weights have mean {mean:.4f} and std {std:.4f}, expected 1 and 0.02",
              "nn.init.normal_(m.weight, 1.0, 0.02)")
@@ -328,6 +406,33 @@ def _slerp_reference(z0: Tensor, z1: Tensor, t: float) -> Tensor:
     b = z1 / z1.norm(dim=-1, keepdim=True)
     omega = (a * b).sum(-1, keepdim=True).clamp(-1, 1).acos()
     return (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)
+
+
+def _slerp_mistakes(z0: Tensor, z1: Tensor, t: float) -> list[tuple[Tensor, str, str]]:
+    """What the known mistakes return for ``(z0, z1, t)`` (float64), with their diagnosis."""
+    z0, z1 = z0.double(), z1.double()
+    n0, n1 = z0.norm(dim=-1, keepdim=True), z1.norm(dim=-1, keepdim=True)
+    omega = ((z0 / n0) * (z1 / n1)).sum(-1, keepdim=True).clamp(-1, 1).acos()
+    a, b = torch.sin((1 - t) * omega), torch.sin(t * omega)
+    return [
+        ((1 - t) * z0 + t * z1, "this is lerp, the straight line, not the great circle",
+         "follow the great circle: sin((1 − t)Ω)/sin Ω · z0 + sin(tΩ)/sin Ω · z1"),
+        ((a * z0 + b * z1) / omega, "you divided by Ω instead of sin Ω",
+         "both weights divide by sin Ω: sin((1 − t)Ω)/sin Ω and sin(tΩ)/sin Ω"),
+        ((b * z0 + a * z1) / torch.sin(omega), "the two weights are swapped: your path runs "
+         "from z1 to z0", "sin((1 − t)Ω)/sin Ω goes with z0, sin(tΩ)/sin Ω with z1"),
+        (_slerp_reference(z0 / n0, z1 / n1, t) * ((1 - t) * n0 + t * n1),
+         "you interpolated the directions on the unit sphere and the norms linearly: a "
+         "different path from slerp's",
+         "combine the original z0 and z1 with the weights sin((1 − t)Ω)/sin Ω, "
+         "sin(tΩ)/sin Ω"),
+    ]
+
+
+def _name_slerp_mistake(out: Tensor, z0: Tensor, z1: Tensor, t: float) -> None:
+    for value, problem, hint in _slerp_mistakes(z0, z1, t):
+        if torch.allclose(out, value, atol=1e-4):
+            fail(f"slerp(z0, z1, {t}): {problem}", hint)
 
 
 _NAN_HINT = "take arccos of the dot product of the *normalised* vectors, clipped to [-1, 1]"
@@ -358,6 +463,7 @@ def check_slerp(slerp: Callable[[Tensor, Tensor, float], Tensor]) -> str:
             fail("the result has norm 1: you interpolated the normalised vectors",
                  "normalise only to compute the angle Ω; combine the original z0 and z1")
         if not torch.allclose(out, end.double(), atol=1e-4):
+            _name_slerp_mistake(out, z0, z1, t)
             fail(f"slerp(z0, z1, {t}) is not {'z0' if t == 0 else 'z1'}",
                  "weights sin((1 − t)Ω)/sin Ω on z0 and sin(tΩ)/sin Ω on z1")
     out = _as_output(slerp(z0, z1, 0.5), (d,), "slerp(z0, z1, 0.5)")
@@ -371,8 +477,19 @@ def check_slerp(slerp: Callable[[Tensor, Tensor, float], Tensor]) -> str:
         fail("the result has norm 1: you interpolated the normalised vectors",
              "normalise only to compute the angle Ω; combine the original z0 and z1")
     if not torch.allclose(out, ref, atol=1e-3):
+        _name_slerp_mistake(out, z0, z1, 0.5)
         fail("slerp(z0, z1, 0.5) differs from spherical interpolation",
              "Ω = arccos(z0·z1 / (‖z0‖ ‖z1‖)); weights sin((1 − t)Ω)/sin Ω, sin(tΩ)/sin Ω")
+    # Nothing symmetric: norms 1 : 3, an angle of about 37°, t = 0.3.
+    u = z0 / z0.norm()
+    w = z1 - (z1 @ u) * u
+    far = 3 * float(z0.norm()) * (0.8 * u + 0.6 * w / w.norm())
+    out = _as_output(slerp(z0, far, 0.3), (d,), "slerp(z0, z1, 0.3) with ‖z1‖ = 3‖z0‖")
+    if not torch.allclose(out, _slerp_reference(z0, far, 0.3), atol=1e-3):
+        _name_slerp_mistake(out, z0, far, 0.3)
+        fail("slerp(z0, z1, 0.3) differs from spherical interpolation when ‖z1‖ = 3‖z0‖ and "
+             "the angle is 37°", "Ω = arccos(z0·z1 / (‖z0‖ ‖z1‖)); weights "
+             "sin((1 − t)Ω)/sin Ω on z0, sin(tΩ)/sin Ω on z1")
     # equal norms stay equal all along
     z1_same = z1 * (z0.norm() / z1.norm())
     out = _as_output(slerp(z0, z1_same, 0.3), (d,), "slerp(z0, z1, 0.3)")
