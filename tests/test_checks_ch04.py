@@ -22,7 +22,8 @@ def stub(*args):
 
 # ------------------------------------------------------------- task 1: mode coverage
 def coverage(samples, centers, std, *, dist_fn=None, hq_fn=None, histogram="hq",
-             captured="hq", kl="reverse", share="all", log=math.log, zero_log_zero=False):
+             captured="hq", kl="reverse", share="all", log=math.log, zero_log_zero=False,
+             empty_kl=None):
     """The mode-coverage metric with one switch per known mistake (defaults: correct)."""
     if dist_fn is None:
         dist = torch.cdist(samples, centers)                          # (N, K)
@@ -39,13 +40,21 @@ def coverage(samples, centers, std, *, dist_fn=None, hq_fn=None, histogram="hq",
         frac = hq.float().mean().item()
     elif share == "percent":
         frac = 100 * hq.float().mean().item()
+    elif share == "count":
+        frac = float(hq.sum())
     else:
         frac = hq.float().sum().item() / max(1, int(hq.sum()))
     if hist.sum() == 0:
-        return n_captured, frac, math.log(k)
+        return n_captured, frac, math.log(k) if empty_kl is None else empty_kl
     p = hist.double() / (hist.sum() if kl != "over_all" else len(samples))
     if kl == "wrong_direction":
         return n_captured, frac, float(((1 / k) * torch.log((1 / k) / p)).sum())
+    if kl == "over_k":  # Σ p̂ log(p̂ / K): K divides instead of multiplying
+        q = p[p > 0]
+        return n_captured, frac, float((q * torch.log(q / k)).sum())
+    if kl == "captured":  # uniform over the captured modes only
+        q = p[p > 0]
+        return n_captured, frac, float((q * torch.log(q * len(q))).sum())
     if kl == "entropy":
         q = p[p > 0]
         return n_captured, frac, float(-(q * q.log()).sum())
@@ -110,6 +119,30 @@ def _sq_dist(samples, centers):
     return ((samples[:, None, :] - centers[None]) ** 2).sum(-1)
 
 
+def mode_coverage_tensors(samples, centers, std):
+    """The right numbers, returned as tensors: the task asks for plain Python numbers."""
+    dist, nearest = torch.cdist(samples, centers).min(dim=1)
+    high = dist / std < 3
+    counts = torch.bincount(nearest[high], minlength=len(centers))
+    p = counts[counts > 0].double() / counts.sum().clamp(min=1)
+    kl = (p * torch.log(len(centers) * p)).sum() if counts.sum() else torch.tensor(
+        math.log(len(centers)))
+    return (counts > 0).sum(), high.double().mean(), kl
+
+
+def mode_coverage_squeezed(samples, centers, std):
+    """Right, except for one sample: .squeeze() also drops the batch dimension."""
+    dist = ((samples[:, None, :] - centers[None]) ** 2).sum(-1).sqrt().squeeze()
+    nearest_dist, nearest = dist.min(dim=1)
+    hq = nearest_dist / std < 3
+    counts = torch.bincount(nearest[hq], minlength=len(centers)).double()
+    if counts.sum() == 0:
+        return 0, 0.0, math.log(len(centers))
+    p = counts[counts > 0] / counts.sum()
+    return int((counts > 0).sum()), hq.double().mean().item(), \
+        float((p * torch.log(p * len(centers))).sum())
+
+
 COVERAGE_BUGS = {
     "squared distance / σ² < 3": (
         lambda s, c, std: coverage(s, c, std, hq_fn=lambda d, sd: d**2 / sd**2 < 3),
@@ -152,6 +185,17 @@ COVERAGE_BUGS = {
                                    log=math.log2), "squared distance"),
     "captured by any sample and KL in bits": (
         lambda s, c, std: coverage(s, c, std, captured="all", log=math.log2), "bits"),
+    "tensors instead of plain numbers": (mode_coverage_tensors, "plain Python numbers"),
+    "log 8 for an empty histogram, whatever K": (
+        lambda s, c, std: coverage(s, c, std, empty_kl=math.log(8)), "log 8"),
+    "share as a count": (lambda s, c, std: coverage(s, c, std, share="count"), "a count"),
+    "Σ p̂ log(p̂ / K)": (lambda s, c, std: coverage(s, c, std, kl="over_k"), "p̂ / K"),
+    "uniform over the captured modes": (
+        lambda s, c, std: coverage(s, c, std, kl="captured"), "captured modes"),
+    "L1 (Manhattan) distance": (
+        lambda s, c, std: coverage(s, c, std, dist_fn=lambda a, b: torch.cdist(a, b, p=1)),
+        "L1"),
+    "fails on a single sample (.squeeze())": (mode_coverage_squeezed, "a single sample"),
 }
 
 
@@ -209,6 +253,11 @@ def pack_view_error(x, k):  # RuntimeError from view instead of a clear ValueErr
     return x.reshape(-1, k * x[0].numel()) if x.shape[0] % k == 0 else x.view(-1, 3, k)
 
 
+def pack_assert(x, k):  # an assert: AssertionError, and gone under python -O
+    assert x.shape[0] % k == 0, "batch size not divisible by k"
+    return x.reshape(x.shape[0] // k, -1)
+
+
 PACK_BUGS = {
     "strided groups (torch.chunk)": (pack_strided, "not consecutive"),
     "transposed": (pack_transposed, "mixed up"),
@@ -217,6 +266,7 @@ PACK_BUGS = {
     "points only": (pack_points_only, "raised RuntimeError"),
     "drops samples silently": (pack_drops_the_rest, "silently"),
     "RuntimeError instead of ValueError": (pack_view_error, "expected a ValueError"),
+    "assert instead of ValueError": (pack_assert, "AssertionError"),
 }
 
 
@@ -264,6 +314,12 @@ MBSD_BUGS = {
     "detached statistic": (lambda h: mbsd(h, detach=True), "no gradient"),
     "statistic first": (lambda h: mbsd(h, first=True), "first column"),
     "appended as a sample": (lambda h: mbsd(h, cat_dim=0), "extra sample"),
+    "std of all N·F values together": (
+        lambda h: torch.cat([h, (h.var(unbiased=False) + 1e-8).sqrt().expand(len(h), 1)],
+                            dim=1), "all N·F values"),
+    "square root of the mean variance": (
+        lambda h: torch.cat([h, (h.var(0, unbiased=False).mean() + 1e-8).sqrt().expand(
+            len(h), 1)], dim=1), "averaged the variances"),
     "computed with .item()": (
         lambda h: torch.cat([h, torch.full((h.shape[0], 1), mbsd(h)[0, -1].item(),
                                            dtype=h.dtype)], dim=1), "no gradient"),
@@ -319,10 +375,15 @@ def test_every_coverage_bug_differs_from_the_answer_on_some_case():
     for bug, (fn, _) in COVERAGE_BUGS.items():
         differs = False
         for samples, centers, std in ch04.coverage_cases().values():
-            got, want = fn(samples.float(), centers.float(), std), mode_coverage(
-                samples.float(), centers.float(), std)
+            want = mode_coverage(samples.float(), centers.float(), std)
+            try:
+                got = fn(samples.float(), centers.float(), std)
+            except Exception:  # noqa: BLE001 - a mistake that fails on some case differs there
+                differs = True
+                continue
             if not isinstance(got, tuple) or any(
-                    not (a == b or abs(a - b) < 1e-6) for a, b in zip(got, want, strict=True)):
+                    type(a) is not type(b) or not (a == b or abs(a - b) <= 1e-6)
+                    for a, b in zip(got, want, strict=True)):
                 differs = True
         assert differs, bug
 

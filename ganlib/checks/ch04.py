@@ -28,8 +28,8 @@ from torch import Tensor
 
 from ..metrics import kl_to_uniform, mode_stats
 from ..remedies import minibatch_stddev as _mbsd_reference
-from . import check, fail
-from .support import close, name_mistake, rng, scalar
+from . import check, during, fail
+from .support import close, name_mistake, python_number, rng
 
 __all__ = ["check_mode_coverage", "check_pack", "check_minibatch_stddev", "coverage_cases"]
 
@@ -53,12 +53,13 @@ def coverage_cases() -> dict[str, tuple[Tensor, Tensor, float]]:
       just inside;
     - ``all_modes``: every mode has high-quality samples, in uneven numbers, so the KL
       divergence in the wrong direction is finite but wrong;
-    - ``nothing``: no sample is high quality;
+    - ``nothing``: no sample is high quality, with K = 3 modes (so that log K is not log 8);
     - ``collapsed``: every sample within 2.5σ of one mode (total collapse, KL = log 8);
     - ``even``: 40 samples on each of the 8 modes (every sample high quality, KL ≈ 0);
     - ``stragglers``: 60, 30, 10, 5 and 1 samples on five modes, one sample at 3.5σ from
       each of the other three (their nearest mode, yet low quality) and 40 samples near the
-      ring's centre, far from every mode.
+      ring's centre, far from every mode;
+    - ``single``: one sample, at 1σ from a mode (a batch of one).
     """
     g = rng(_SEED)
     centers = _ring(8)
@@ -107,10 +108,12 @@ def coverage_cases() -> dict[str, tuple[Tensor, Tensor, float]]:
         "uneven": (samples, centers, std),
         "boundary": (b_samples, b_centers, 0.5),
         "all_modes": (full, centers, std),
-        "nothing": (far, centers, std),
+        "nothing": (far, centers[:3], std),
         "collapsed": (collapsed, centers, std),
         "even": (even, centers, std),
         "stragglers": (stragglers, centers, std),
+        "single": (centers[2:3] + torch.tensor([[0.6, 0.8]], dtype=torch.float64) * std,
+                   centers, std),
     }
 
 
@@ -128,6 +131,9 @@ def _variants(samples: Tensor, centers: Tensor, std: float) -> dict[str, tuple]:
     """What each classic mistake returns on one case: name → (captured, hq, kl)."""
     k = len(centers)
     dist, idx = _nearest(samples, centers)
+    dist_l1, idx_l1 = (samples[:, None, :] - centers[None]).abs().sum(-1).min(dim=1)
+    hq_l1 = dist_l1 / std < 3
+    counts_l1 = torch.bincount(idx_l1[hq_l1], minlength=k)
     hq = dist / std < 3
     counts = torch.bincount(idx[hq], minlength=k)
     all_counts = torch.bincount(idx, minlength=k)
@@ -159,13 +165,18 @@ def _variants(samples: Tensor, centers: Tensor, std: float) -> dict[str, tuple]:
     variants["kl_bits"] = (captured, frac, kl / math.log(2))
     variants["percent"] = (captured, 100 * frac, kl)
     variants["hq_over_hq"] = (captured, 1.0, kl)
+    variants["count"] = (captured, float(hq.sum()), kl)
+    variants["l1"] = (int((counts_l1 > 0).sum()), float(hq_l1.double().mean()),
+                      kl_to_uniform(counts_l1))
     if counts.sum() > 0:
         p_all = counts.double() / n   # histogram normalised by every sample, not the HQ ones
         nz = p_all[p_all > 0]
         variants["kl_over_all_samples"] = (captured, frac, float((nz * torch.log(nz * k)).sum()))
         p = counts.double() / counts.sum()
-        variants["entropy"] = (captured, frac,
-                               float(-(p[p > 0] * p[p > 0].log()).sum()))
+        q = p[p > 0]
+        variants["entropy"] = (captured, frac, float(-(q * q.log()).sum()))
+        variants["over_k"] = (captured, frac, float((q * (q / k).log()).sum()))
+        variants["uniform_captured"] = (captured, frac, float((q * (q * len(q)).log()).sum()))
     return variants
 
 
@@ -210,10 +221,25 @@ _COVERAGE_PROBLEMS = {
                             "p̂ = counts / counts.sum()"),
     "entropy": ("your reverse KL is the entropy H(p̂) of the histogram",
                 "KL(p̂ ‖ uniform) = log K − H(p̂)"),
+    "count": ("your high-quality share is a count, the number of high-quality samples",
+              "divide by the number of all samples: a fraction in [0, 1]"),
+    "l1": ("your distances are L1 (Manhattan) distances, |Δx| + |Δy|",
+           "the protocol uses the Euclidean distance: torch.cdist(samples, centers) "
+           "(or the square root of the summed squares)"),
+    "over_k": ("your reverse KL is Σ p̂ log(p̂ / K): K divides inside the log where it should "
+               "multiply", "KL(p̂ ‖ uniform) = Σ p̂ log(p̂ / (1/K)) = Σ p̂ log(K p̂)"),
+    "uniform_captured": ("your reverse KL compares p̂ with a uniform over the captured modes "
+                         "only; the reference is uniform over all K modes",
+                         "Σ p̂ log(K p̂) with K = len(centers), the number of all modes"),
 }
 
 
+_NUMBERS_HINT = ("return plain Python numbers: int(...) for captured, float(...) or .item() "
+                 "for the other two")
+
+
 def _as_triple(out: object) -> tuple[float, float, float]:
+    """The learner's answer: a tuple of an int and two floats, as the task asks."""
     if not isinstance(out, tuple | list) or len(out) != 3:
         what = type(out).__name__
         if isinstance(out, tuple | list):
@@ -221,8 +247,9 @@ def _as_triple(out: object) -> tuple[float, float, float]:
         fail(f"expected a tuple (captured, high_quality, reverse_kl), got a {what}",
              "return captured, high_quality, reverse_kl")
     captured, high_quality, reverse_kl = (
-        scalar(v, name, "return plain numbers: int(...), float(...)")
-        for name, v in zip(("captured", "high_quality", "reverse_kl"), out, strict=True))
+        python_number(v, f"your {name}", kind, _NUMBERS_HINT)
+        for name, v, kind in zip(("captured", "high_quality", "reverse_kl"), out,
+                                 (int, float, float), strict=True))
     return captured, high_quality, reverse_kl
 
 
@@ -242,10 +269,17 @@ def check_mode_coverage(mode_coverage: Callable) -> str:
     cases = coverage_cases()
     for name, (samples, centers, std) in cases.items():
         expected = _reference(samples, centers, std)
-        got = _as_triple(mode_coverage(samples.float().clone(), centers.float().clone(), std))
+        count = "a single sample" if len(samples) == 1 else f"{len(samples)} samples"
+        with during(f"on the '{name}' case: {count}, K = {len(centers)}"):
+            out = mode_coverage(samples.float().clone(), centers.float().clone(), std)
+        got = _as_triple(out)
         if _same(got, expected):
             continue
         if name == "nothing":
+            if close(got[2], math.log(8), 1e-6) and got[:2] == expected[:2]:
+                fail(f"with no high-quality sample and K = {len(centers)} modes your reverse "
+                     "KL is log 8 = 2.0794, not log K: 8 is hard-coded",
+                     "math.log(len(centers)): K is the number of centres passed in")
             fail(f"with no high-quality sample your function returns {_fmt(got)}, expected "
                  f"{_fmt(expected)}",
                  "an empty histogram is total collapse: captured 0, share 0, reverse KL "
@@ -274,8 +308,8 @@ def check_mode_coverage(mode_coverage: Callable) -> str:
              "high quality: ‖x − nearest centre‖ / σ < 3; histogram of the high-quality "
              "samples over their nearest modes; KL = Σ p̂ log(K p̂)")
     return (f"matches the protocol on {len(cases)} cases: lopsided histogram, samples at "
-            "exactly 3σ, all modes covered unevenly, no high-quality sample, total collapse, "
-            "even spread, stragglers at 3.5σ")
+            "exactly 3σ, all modes covered unevenly, no high-quality sample (K = 3), total "
+            "collapse, even spread, stragglers at 3.5σ, a single sample")
 
 
 def _fmt(t: tuple) -> str:
@@ -295,7 +329,8 @@ def check_pack(pack: Callable) -> str:
     for shape, k in (((12, 2), 3), ((8, 2, 3, 3), 2), ((6, 2), 1), ((8, 5), 4)):
         n, f = shape[0], int(torch.tensor(shape[1:]).prod())
         x = (1000 * torch.arange(n)[:, None] + torch.arange(f)[None]).float().reshape(shape)
-        out = pack(x.clone(), k)
+        with during(f"for x of shape {shape} and k = {k}"):
+            out = pack(x.clone(), k)
         if not isinstance(out, Tensor):
             fail(f"pack returned a {type(out).__name__}, expected a tensor",
                  "use x.reshape(...)")
@@ -405,6 +440,14 @@ def check_minibatch_stddev(minibatch_stddev: Callable) -> str:
             (_mbsd(h, eps_inside=False),
              "your ε is added after the square root",
              "sqrt(variance + 1e-8): ε inside the root keeps the gradient finite"),
+            (torch.cat([h, (h.var(unbiased=False) + EPS).sqrt().expand(len(h), 1)], dim=1),
+             "your statistic is one standard deviation of all N·F values together",
+             "take each feature's std over the batch (dim=0), then average the F stds"),
+            (torch.cat([h, (h.var(0, unbiased=False).mean() + EPS).sqrt().expand(len(h), 1)],
+                       dim=1),
+             "you averaged the variances, then took one square root; the statistic averages "
+             "the standard deviations", "sqrt(h.var(dim=0, unbiased=False) + 1e-8).mean(): "
+             "the square root first, then the mean"),
         ], _same_batch)
         col = got[:, 5]
         if float(col.max() - col.min()) > 1e-6:
