@@ -40,6 +40,14 @@ def spin():
         pass
 
 
+def busy(n):
+    """About 10 ms of Python bytecode for n = 200,000 (a time-out can land anywhere)."""
+    total = 0
+    for i in range(n):
+        total += i
+    return None
+
+
 def spin_catching_exceptions():
     while True:
         try:
@@ -67,12 +75,20 @@ def test_except_exception_in_the_learners_loop_does_not_swallow_the_time_out():
     assert time.monotonic() - start < 2.0
 
 
+# A time-out that lands in a garbage-collection callback is printed and dropped by Python
+# ("Exception ignored in"): with limits this short, that happens; nothing may escape.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_nothing_is_raised_after_a_check_returns():
     """The time-out never reaches code that runs after the check, even when limits end
     just as the learner's function returns."""
     run_it(spin, time_limit=0.3, print_result=False)
-    for i in range(300):
-        run_it(lambda: sum(range(3000)), time_limit=0.0002 * (i % 5 + 1), print_result=False)
+    outcomes = set()
+    # Limits close to the function's run time (~10 ms; the watchdog gets the GIL at Python's
+    # switch interval, 5 ms): both outcomes happen, and time-outs land everywhere.
+    for i in range(120):
+        result = run_it(busy, 200_000, time_limit=0.002 * (i % 10 + 1), print_result=False)
+        outcomes.add(result.passed)
+    assert outcomes == {True, False}
     end = time.monotonic() + 1.5  # longer than the runner's repeat interval
     while time.monotonic() < end:
         pass

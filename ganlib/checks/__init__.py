@@ -27,6 +27,7 @@ import os
 import re
 import sysconfig
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -124,46 +125,61 @@ _ASYNC = _set_async_exc()
 class _Deadline:
     """Raise :class:`CheckTimeout` in the calling thread after ``seconds``.
 
-    ``stop()`` disarms it; it is safe against an exception delivered while it runs (it is
-    retried), and no exception can be raised into the thread once it has returned.
+    ``stop()`` disarms it. Once it has returned, no exception can reach the thread any more:
+    it waits until the watchdog thread has finished (so that a raise already under way has
+    landed, and been caught, or is cancelled), and it is retried if the exception lands while
+    it runs. It uses no ``Thread.join`` and no ``Event`` in the checked thread: an exception
+    raised inside ``join`` can make a thread look finished while it still runs.
     """
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.target = threading.get_ident()
-        self.armed = _ASYNC is not None and seconds > 0
+        self.armed = False
         self.fired = False
-        self._wake = threading.Event()
-        self._thread = threading.Thread(target=self._watch, name="ganlib-check-deadline",
-                                        daemon=True)
-        if self.armed:
-            self._thread.start()
+        self.finished = True
+        self._gate = threading.Lock()  # held until stop(): releasing it wakes the watchdog
+        self._gate.acquire()
+
+    def start(self) -> None:
+        """Start the watchdog; call it inside the ``try`` whose ``finally`` calls stop()."""
+        if _ASYNC is None or self.seconds <= 0:
+            return
+        self.armed = True
+        self.finished = False
+        threading.Thread(target=self._watch, name="ganlib-check-deadline", daemon=True).start()
 
     def _watch(self) -> None:
-        if self._wake.wait(self.seconds):
-            return
-        for _ in range(_REPEATS):
-            if not self.armed:
+        try:
+            if self._gate.acquire(timeout=self.seconds):
                 return
-            self.fired = True
-            _ASYNC[0](self.target, CheckTimeout)  # type: ignore[index]
-            if self._wake.wait(_REPEAT_S):
-                return
+            for _ in range(_REPEATS):
+                if not self.armed:
+                    return
+                self.fired = True
+                _ASYNC[0](self.target, CheckTimeout)  # type: ignore[index]
+                if self._gate.acquire(timeout=_REPEAT_S):
+                    return
+        finally:
+            self.finished = True
 
     def _disarm(self) -> None:
         self.armed = False
-        self._wake.set()
-        if self._thread.is_alive():
-            self._thread.join()
+        try:
+            self._gate.release()
+        except RuntimeError:  # released by an earlier try
+            pass
+        while not self.finished:
+            time.sleep(0.0005)
         if self.fired:
             _ASYNC[1](self.target, None)  # type: ignore[index]  # cancel one not yet raised
 
     def stop(self) -> None:
-        for _ in range(_REPEATS + 2):
+        while True:
             try:
                 self._disarm()
                 return
-            except CheckTimeout:  # delivered while disarming: the call had already ended
+            except CheckTimeout:  # it landed while disarming: the call had already ended
                 continue
 
 
@@ -315,6 +331,7 @@ def check(name: str) -> Callable[[Callable[..., str | None]], Callable[..., Chec
             deadline = _Deadline(limit)
             try:
                 try:
+                    deadline.start()
                     detail = body(*args, **kwargs)
                 finally:
                     deadline.stop()
