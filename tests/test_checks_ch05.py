@@ -76,7 +76,7 @@ def gradient_penalty_ganlib(critic, real, fake):
 
 def gradient_penalty_grad_outputs(critic, real, fake):
     """grad_outputs=ones instead of out.sum(); x̂ = fake + α (real − fake); view(N, -1)."""
-    alpha = torch.rand(len(real), 1, 1, 1)
+    alpha = torch.rand(len(real), *([1] * (real.ndim - 1)))
     x_hat = fake + alpha * (real - fake)
     x_hat.requires_grad_(True)
     out = critic(x_hat)
@@ -247,6 +247,111 @@ def build_critic_batch_coupled(width=16):
     return _BatchCentred(width)
 
 
+def critic_loss_elementwise(real_scores, fake_scores):  # pairs samples; fails for N ≠ M
+    return (fake_scores - real_scores).mean()
+
+
+def critic_loss_hinge(real_scores, fake_scores):  # SNGAN's hinge loss, left over
+    return F.relu(1 - real_scores).mean() + F.relu(1 + fake_scores).mean()
+
+
+def clip_without_no_grad(critic, c):  # in-place on a leaf that requires grad: an error
+    for p in critic.parameters():
+        p.clamp_(-c, c)
+
+
+def clip_hard_coded(critic, c):  # the paper's c = 0.01, whatever c is passed
+    with torch.no_grad():
+        for p in critic.parameters():
+            p.clamp_(-0.01, 0.01)
+
+
+def clip_bounds_swapped(critic, c):  # clamp(min=c, max=−c): every value becomes −c
+    with torch.no_grad():
+        for p in critic.parameters():
+            p.clamp_(c, -c)
+
+
+def clip_upper_only(critic, c):
+    with torch.no_grad():
+        for p in critic.parameters():
+            p.clamp_(max=c)
+
+
+def _alpha(r):
+    return torch.rand(len(r), *([1] * (r.ndim - 1)))
+
+
+def gp_fake_missing(critic, real, fake):  # x̂ = α·x: the fake term forgotten
+    alpha = _alpha(real)
+    x_hat = (alpha * real).requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
+    return ((grad.reshape(len(grad), -1).norm(2, dim=1) - 1) ** 2).mean()
+
+
+def gp_sign_typo(critic, real, fake):  # fake + α(real + fake): off the segment
+    alpha = _alpha(real)
+    x_hat = (fake + alpha * (real + fake)).requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
+    return ((grad.reshape(len(grad), -1).norm(2, dim=1) - 1) ** 2).mean()
+
+
+def gp_at_real(critic, real, fake):  # the gradient at the real samples (R1-like)
+    x_hat = real.clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
+    return ((grad.reshape(len(grad), -1).norm(2, dim=1) - 1) ** 2).mean()
+
+
+def gp_alpha_n1(critic, real, fake):  # α of shape (N, 1): right for points, not images
+    alpha = torch.rand(len(real), 1)
+    x_hat = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
+    return ((grad.reshape(len(grad), -1).norm(2, dim=1) - 1) ** 2).mean()
+
+
+def gp_alpha_images_only(critic, real, fake):  # (N, 1, 1, 1): points become (N, 1, N, 2)
+    alpha = torch.rand(len(real), 1, 1, 1)
+    x_hat = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
+    return ((grad.reshape(len(grad), -1).norm(2, dim=1) - 1) ** 2).mean()
+
+
+def gp_no_requires_grad(critic, real, fake):
+    alpha = _alpha(real)
+    x_hat = alpha * real + (1 - alpha) * fake
+    (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
+    return ((grad.reshape(len(grad), -1).norm(2, dim=1) - 1) ** 2).mean()
+
+
+class _Squeezed(nn.Module):
+    def __init__(self, width):
+        super().__init__()
+        self.net = build_critic_wrong_shape(width)
+
+    def forward(self, x):
+        return self.net(x).squeeze()  # a batch of one gives shape ()
+
+
+def build_critic_squeeze(width=16):
+    return _Squeezed(width)
+
+
+def build_critic_dropout(width=16):
+    return nn.Sequential(
+        nn.Conv2d(1, width, 4, 2, 1), nn.LeakyReLU(0.2), nn.Dropout(0.3),
+        nn.Conv2d(width, 2 * width, 4, 2, 1), nn.GroupNorm(1, 2 * width), nn.LeakyReLU(0.2),
+        nn.Conv2d(2 * width, 1, 7), nn.Flatten(0),
+    )
+
+
+def build_critic_relu_end(width=16):  # a block's activation copied after the last layer
+    return nn.Sequential(build_critic(width), nn.ReLU())
+
+
+def build_critic_fixed_width(width=16):  # the argument ignored
+    return build_critic(64)
+
+
 for _name, _fn in list(globals().items()):  # name the generated mistakes for the test ids
     if _name.startswith("gp_") and callable(_fn):
         _fn.__name__ = _name
@@ -320,6 +425,22 @@ MISTAKES = [
     (ch05.check_critic, build_critic_sigmoid, "Sigmoid"),
     (ch05.check_critic, build_critic_wrong_shape, "expected (6,)"),
     (ch05.check_critic, build_critic_batch_coupled, "other digits in its batch"),
+    (ch05.check_critic_loss, critic_loss_elementwise, "element by element"),
+    (ch05.check_critic_loss, critic_loss_hinge, "hinge"),
+    (ch05.check_clip_weights, clip_without_no_grad, "torch.no_grad()"),
+    (ch05.check_clip_weights, clip_hard_coded, "0.01"),
+    (ch05.check_clip_weights, clip_bounds_swapped, "swapped"),
+    (ch05.check_clip_weights, clip_upper_only, "below −c"),
+    (ch05.check_gradient_penalty, gp_fake_missing, "fake term"),
+    (ch05.check_gradient_penalty, gp_sign_typo, "segment"),
+    (ch05.check_gradient_penalty, gp_at_real, "real samples"),
+    (ch05.check_gradient_penalty, gp_alpha_n1, "(N, 1, 1, 1)"),
+    (ch05.check_gradient_penalty, gp_no_requires_grad, "requires_grad"),
+    (ch05.check_gradient_penalty, gp_alpha_images_only, "suits images, not points"),
+    (ch05.check_critic, build_critic_squeeze, "batch of one"),
+    (ch05.check_critic, build_critic_dropout, "dropout"),
+    (ch05.check_critic, build_critic_relu_end, "ReLU"),
+    (ch05.check_critic, build_critic_fixed_width, "width"),
 ]
 
 

@@ -17,16 +17,22 @@ check                              what the learner wrote
 =================================  =====================================================
 
 Each catches mistakes seen in widely used WGAN code: a sign error in the critic's loss, a
-sigmoid or a cross-entropy left over from the GAN losses, clipping the gradients instead of
-the weights, α drawn from a normal distribution (or once per batch, or per pixel), the
-gradient norm taken over the wrong dimension of an image gradient, the gradient of the batch
-*mean* (each sample's gradient divided by N), a missing ``create_graph=True`` (the penalty then
-has no gradient with respect to the critic's weights), ``backward()`` inside the penalty,
-and batch norm in the critic. The mode-coverage metric is chapter 4's, and so is its check.
+sigmoid, a cross-entropy or a hinge left over from the GAN losses, clipping the gradients
+instead of the weights (or a hard-coded c), α drawn from a normal distribution (or once per
+batch, or per pixel, or shaped for images only), interpolates off the segment between a real
+sample and its fake (the fake term forgotten), the gradient norm taken over the wrong
+dimension of an image gradient, the gradient of the batch *mean* (each sample's gradient
+divided by N), a missing ``create_graph=True`` (the penalty then has no gradient with respect
+to the critic's weights), ``backward()`` inside the penalty, and batch norm, dropout,
+``.squeeze()`` or a final ReLU in the critic. The penalty's interpolates are probed with real
+and fake samples that differ in every entry and are not 0, for images and for 2-D points, so
+that a mistake in any term of x̂ shows. The mode-coverage metric is chapter 4's, and so is
+its check.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable
 
@@ -34,7 +40,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from . import check, fail
+from . import check, during, fail
 from .ch04 import check_mode_coverage
 from .support import close, name_mistake, rng, scalar_tensor, seeded
 
@@ -76,7 +82,16 @@ def check_critic_loss(critic_loss: Callable[[Tensor, Tensor], Tensor]) -> str:
     real = (2.0 * torch.randn(7, generator=g) + 1.5).double().requires_grad_(True)
     fake = (2.0 * torch.randn(5, generator=g) - 0.5).double().requires_grad_(True)
     r, f = real.detach().clone(), fake.detach().clone()
-    out = _loss_tensor(critic_loss(real, fake), "critic loss")
+    try:
+        returned = critic_loss(real, fake)
+    except RuntimeError as err:
+        if "must match the size" in str(err):
+            fail("your loss subtracts the two score tensors element by element: with 7 real "
+                 "and 5 fake scores that fails, and with as many of each it would pair "
+                 "samples that have nothing to do with each other",
+                 "two separate means: fake_scores.mean() − real_scores.mean()")
+        raise
+    out = _loss_tensor(returned, "critic loss")
     got = float(out.detach())
     expected = float(_critic_loss(r, f))
     if not close(got, expected, 1e-4):
@@ -98,6 +113,9 @@ def check_critic_loss(critic_loss: Callable[[Tensor, Tensor], Tensor]) -> str:
              "two separate means: fake_scores.mean() − real_scores.mean()"),
             (abs(expected), "your loss is |E f(G(z)) − E f(x)|; the absolute value hides which "
              "side is ahead and stops the critic at 0", "drop the abs()"),
+            (float(F.relu(1 - r).mean() + F.relu(1 + f).mean()), "you wrote the hinge loss "
+             "(SNGAN's discriminator loss), not the Wasserstein critic's",
+             "no relu, no margin: fake_scores.mean() − real_scores.mean()"),
         ], _same)
         fail(f"your critic loss is {got:.4f} for 7 real and 5 fake scores, expected "
              f"{expected:.4f}", "fake_scores.mean() − real_scores.mean()")
@@ -166,13 +184,25 @@ def check_clip_weights(clip_weights: Callable[[nn.Module, float], object]) -> st
     WGAN (Arjovsky et al. 2017) clips all the critic's parameters (weights and biases) after
     each of its updates; the gradients are left alone.
     """
-    c = 0.05
+    for c in (0.05, 0.03):  # two values, so that a hard-coded c cannot pass
+        _clip_round(clip_weights, c)
+    return "every parameter clamped to [−c, c] in place (c = 0.05 and 0.03), gradients untouched"
+
+
+def _clip_round(clip_weights: Callable[[nn.Module, float], object], c: float) -> None:
     critic = _clip_critic()
     params = list(critic.parameters())
     before = [p.detach().clone() for p in params]
     grads = [p.grad.clone() for p in params]
     names = [n for n, _ in critic.named_parameters()]
-    returned = clip_weights(critic, c)
+    try:
+        returned = clip_weights(critic, c)
+    except RuntimeError as err:
+        if "leaf Variable that requires grad" in str(err):
+            fail("p.clamp_(…) on a parameter outside torch.no_grad(): autograd refuses an "
+                 "in-place change of a leaf that requires a gradient",
+                 "with torch.no_grad(): for p in critic.parameters(): p.clamp_(-c, c)")
+        raise
     now = list(critic.parameters())
     if len(now) != len(params) or any(p is not q for p, q in zip(now, params, strict=True)):
         fail("your function replaced the critic's parameters with new tensors; an optimizer "
@@ -203,17 +233,27 @@ def check_clip_weights(clip_weights: Callable[[nn.Module, float], object]) -> st
         if torch.equal(a, want):
             continue
         if torch.equal(a, b):
-            kind = "bias" if name.endswith("bias") else "weight"
+            kinds = "biases" if name.endswith("bias") else "weights"
             fail(f"{name} was not clipped (values up to {float(b.abs().max()):.2f} > c = {c})",
-                 f"WGAN clips every parameter, the {kind}s too: loop over "
+                 f"WGAN clips every parameter, the {kinds} too: loop over "
                  "critic.parameters()")
+        if torch.equal(a, torch.full_like(a, -c)):
+            fail(f"every value of {name} became −c: clamp(c, −c) has its bounds swapped "
+                 "(with min > max, every value is set to max)",
+                 "p.clamp_(-c, c): the lower bound first")
+        limit = float(a.abs().max())
+        if not math.isclose(limit, c, rel_tol=1e-6) and torch.equal(a, b.clamp(-limit, limit)):
+            fail(f"{name} is clamped to ±{limit:g}, not to the c = {c} passed in: the bound is "
+                 "hard-coded", "p.clamp_(-c, c) with the argument c")
+        if torch.equal(a, b.clamp(max=c)):
+            fail(f"{name}: values above c were clamped but values below −c are left "
+                 f"(down to {float(a.min()):.3f})", "clamp both sides: p.clamp_(-c, c)")
         if float(a.abs().max()) <= c + 1e-7 and not torch.allclose(a, want):
             fail(f"{name} lies within [−c, c] but its values inside the range changed too: "
                  "you rescaled it instead of clamping it",
                  "clamp: values inside [−c, c] stay as they are, values beyond become ±c")
         fail(f"{name} is not clamped to [−{c}, {c}]: largest |value| "
              f"{float(a.abs().max()):.3f}", "p.clamp_(-c, c)")
-    return f"every parameter clamped to [−{c}, {c}] in place, gradients untouched"
 
 
 # -------------------------------------------------------------- task 3: gradient penalty
@@ -232,7 +272,8 @@ class _Recorder(nn.Module):
 
 
 class _Quadratic(nn.Module):
-    """f(x) = ½‖x‖², so ∇f(x̂) = x̂ and, with real = 1 and fake = 0, x̂ reveals α itself."""
+    """f(x) = ½‖x‖², a smooth critic for any sample shape (∇f(x̂) = x̂): the α probes only
+    record the interpolates it is called on."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -276,20 +317,71 @@ def _penalty_terms(critic: nn.Module, x_hat: Tensor, create_graph: bool = True
     return grad.reshape(len(x), -1).norm(2, dim=1), grad, out
 
 
-def _check_alpha(gradient_penalty: Callable[..., Tensor]) -> None:
-    """α: one per sample, uniform on [0, 1], fresh for every sample."""
-    n, shape = 4096, (3, 2, 2)
-    real, fake = torch.ones(n, *shape), torch.zeros(n, *shape)
-    rec = _Recorder(_Quadratic())
-    with seeded(_SEED + 4):
-        gradient_penalty(rec, real, fake)
-    x_hat = _find_interpolates(rec, n).reshape(n, -1).double()
-    alpha = x_hat[:, 0]
-    if float((x_hat.max(1).values - x_hat.min(1).values).max()) > 1e-6:
-        fail("α differs between the pixels of one sample: you drew one α per number, e.g. "
+def _segment_alphas(x_hat: Tensor, real: Tensor, fake: Tensor, what: str) -> Tensor:
+    """The α of each interpolate, after checking that x̂ = α x + (1 − α) x̃ with one α per
+    sample; ``real`` and ``fake`` differ in every entry (|x − x̃| ≥ 0.5), neither is 0.
+
+    Names the ways x̂ leaves the segment: the wrong shape, the fake term forgotten (x̂ = α x),
+    one α per entry, or another mix of the two.
+    """
+    if tuple(x_hat.shape) != tuple(real.shape):
+        fail(f"for {what} of shape {tuple(real.shape)} your x̂ has shape {tuple(x_hat.shape)}: "
+             "α does not broadcast over one sample (an α of shape (N, 1, 1, 1) suits images, "
+             "not points)", "α of shape (N,) + (1,) * (real.ndim − 1): one α per sample, "
+             "whatever the sample's shape")
+    n = len(real)
+    x, r, f = (t.reshape(n, -1).double() for t in (x_hat, real, fake))
+    ratio = (x - f) / (r - f)  # α of every entry: the same for all entries of a sample
+    if float((ratio.max(1).values - ratio.min(1).values).max()) <= 1e-4:
+        return ratio.mean(1)
+    scale = x / r
+    if float((scale.max(1).values - scale.min(1).values).max()) <= 1e-4:
+        fail(f"your x̂ is α·x, a shrunk real sample: the fake term (1 − α)·x̃ is missing "
+             f"(probed with {what})", "x_hat = alpha * real + (1 - alpha) * fake")
+    if float(ratio.min()) >= -1e-4 and float(ratio.max()) <= 1 + 1e-4:
+        fail("α differs between the entries of one sample: you drew one α per number, e.g. "
              "torch.rand_like(real)", "one α per sample, broadcast over the rest: "
              "torch.rand(N, 1, 1, 1) for images (shape (N,) + (1,) * (real.ndim - 1))")
+    fail(f"your x̂ does not lie on the segment between each real sample and its fake (probed "
+         f"with {what}): x̂ must be α·x + (1 − α)·x̃ for one α in [0, 1]",
+         "x_hat = alpha * real + (1 - alpha) * fake, or fake + alpha * (real - fake)")
+    raise AssertionError  # unreachable: fail() raises
+
+
+def _check_alpha(gradient_penalty: Callable[..., Tensor], shape: tuple[int, ...], what: str
+                 ) -> None:
+    """α: one per sample, uniform on [0, 1], fresh for every sample — and x̂ on the segment
+    between distinct, non-zero real and fake samples, so that every term of x̂ matters."""
+    n = 4096
+    g = rng(_SEED + 4)
+    real = torch.randn(n, *shape, generator=g) + 0.5
+    sign = torch.randint(0, 2, (n, *shape), generator=g) * 2.0 - 1.0
+    fake = real + sign * (0.5 + torch.rand(n, *shape, generator=g))
+    rec = _Recorder(_Quadratic())
+    with seeded(_SEED + 4), during(f"with {what} of shape {(n, *shape)}"):
+        try:
+            gradient_penalty(rec, real.clone(), fake.clone())
+        except RuntimeError as err:
+            if "does not require grad" in str(err):
+                fail("x̂ does not require a gradient, so autograd cannot differentiate the "
+                     "critic's output with respect to it",
+                     "x_hat = (alpha * real + (1 - alpha) * fake).requires_grad_(True), "
+                     "before critic(x_hat)")
+            if "must match the size" in str(err):
+                fail(f"with {what} of shape {(n, *shape)} your code raised RuntimeError: "
+                     f"{str(err).splitlines()[0]} — α does not broadcast over a sample",
+                     "α of shape (N, 1, 1, 1) for images, (N, 1) for points: "
+                     "torch.rand(N, *[1] * (real.ndim - 1))")
+            raise
+    x_hat = _find_interpolates(rec, n)
+    alpha = _segment_alphas(x_hat, real, fake, what)
     if float(alpha.std()) < 1e-6:
+        if abs(float(alpha[0]) - 1) < 1e-6:
+            fail("every x̂ is its real sample: the gradient is taken at the real samples, "
+                 "not at random interpolates", "x_hat = alpha * real + (1 - alpha) * fake")
+        if abs(float(alpha[0])) < 1e-6:
+            fail("every x̂ is its fake sample: the gradient is taken at the fakes, not at "
+                 "random interpolates", "x_hat = alpha * real + (1 - alpha) * fake")
         fail(f"every sample got the same α = {float(alpha[0]):.3f}: one α for the whole batch",
              "draw one α per sample: torch.rand(N, 1, ...), not torch.rand(1)")
     if float(alpha.min()) < -1e-6 or float(alpha.max()) > 1 + 1e-6:
@@ -311,17 +403,19 @@ def check_gradient_penalty(gradient_penalty: Callable[[nn.Module, Tensor, Tensor
     sample's flattened gradient; the result must be differentiable with respect to the
     critic's weights (``create_graph=True``).
     """
-    _check_alpha(gradient_penalty)
+    _check_alpha(gradient_penalty, (3, 2, 2), "images")
+    _check_alpha(gradient_penalty, (2,), "2-D points")
     # The value, on images, with a critic whose per-sample gradient norms spread around 1.
     n = 8
     g = rng(_SEED + 5)
     real = torch.randn(n, 3, 4, 4, generator=g)
-    fake = torch.randn(n, 3, 4, 4, generator=g) * 0.5 + 0.3
+    fake = real + (torch.randn(n, 3, 4, 4, generator=g) * 0.5 + 0.3)
     critic = _ImageCritic()
     rec = _Recorder(critic)
-    with seeded(_SEED + 6):
+    with seeded(_SEED + 6), during("with images of shape (8, 3, 4, 4)"):
         out = _loss_tensor(gradient_penalty(rec, real.clone(), fake.clone()), "penalty")
     x_hat = _find_interpolates(rec, n)
+    _segment_alphas(x_hat, real, fake, "images")
     stray = [nm for nm, p in critic.named_parameters()
              if p.grad is not None and bool(p.grad.abs().sum() > 0)]
     norms, grad, _ = _penalty_terms(critic, x_hat)
@@ -376,8 +470,8 @@ def check_gradient_penalty(gradient_penalty: Callable[[nn.Module, Tensor, Tensor
             fail(f"your penalty has the right value but the wrong gradient with respect to "
                  f"{name}", "keep everything between x̂ and the penalty in torch, with "
                  "create_graph=True")
-    return ("α ~ U[0, 1] per sample, one norm per flattened sample gradient, and the penalty "
-            "is differentiable with respect to the critic's weights")
+    return ("x̂ = α x + (1 − α) x̃ with α ~ U[0, 1] per sample (points and images), one norm "
+            "per flattened sample gradient, differentiable with respect to the critic's weights")
 
 
 # ----------------------------------------------------------------------- task 4: critic
@@ -409,13 +503,25 @@ def check_critic(build_critic: Callable[..., nn.Module], width: int = 16) -> str
              "no activation after it")
     critic.train()
     x = torch.randn(6, 1, 28, 28, generator=rng(_SEED + 7)).clamp(-1, 1)
-    out = critic(x)
+    with during("on digits of shape (6, 1, 28, 28)"):
+        out = critic(x)
     if not isinstance(out, Tensor) or tuple(out.shape) != (6,):
         shape = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
         fail(f"a batch of 6 digits (6, 1, 28, 28) gave output {shape}, expected (6,)",
              "end with .flatten() (or .view(-1)) so the critic returns one score per image")
-    alone = torch.cat([critic(x[i:i + 1]) for i in range(2)])
-    if not torch.allclose(alone, out[:2].detach(), atol=1e-4, rtol=1e-4):
+    with torch.no_grad():
+        again = critic(x)
+    if not torch.allclose(again, out.detach(), atol=1e-6, rtol=1e-5):
+        fail("your critic gives the same digits different scores from one call to the next: "
+             "it is random in training mode (dropout?)",
+             "no dropout in a WGAN-GP critic: the loss and the penalty must see one function")
+    with torch.no_grad(), during("on a batch of one digit (1, 1, 28, 28)"):
+        alone = [critic(x[i:i + 1]) for i in range(2)]
+    if tuple(alone[0].shape) != (1,):
+        fail(f"a batch of one digit gave output of shape {tuple(alone[0].shape)}, expected "
+             "(1,): .squeeze() removes the batch dimension too when N = 1",
+             "nn.Flatten(0), .flatten() or .view(-1) keep one score per image")
+    if not torch.allclose(torch.cat(alone), out[:2].detach(), atol=1e-4, rtol=1e-4):
         fail("a digit's score changes with the other digits in its batch; the gradient "
              "penalty assumes each score depends on its own sample only",
              "no normalisation over the batch dimension: layer norm normalises each sample "
@@ -426,5 +532,23 @@ def check_critic(build_critic: Callable[..., nn.Module], width: int = 16) -> str
     if not penalty.requires_grad:
         fail("the gradient penalty cannot be differentiated through your critic",
              "use differentiable layers only (convolutions, LeakyReLU, GroupNorm)")
+    last = [m for m in critic.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
+    if last:
+        scaled = copy.deepcopy(critic)
+        with torch.no_grad():
+            [m for m in scaled.modules() if isinstance(m, nn.Conv2d | nn.Linear)][-1] \
+                .weight.mul_(1000.0)
+            big = scaled(x)
+        if bool((big >= 0).all()):
+            fail("your critic's scores never go below 0, even for huge pre-activations: an "
+                 "activation (a ReLU?) follows the last layer",
+                 "a critic's score is unbounded both ways: end with the last convolution")
     n_params = sum(p.numel() for p in critic.parameters())
-    return f"(N, 1, 28, 28) → (N,), no batch norm, no sigmoid, {n_params:,} parameters"
+    with seeded(_SEED + 7):
+        other = build_critic(width // 2)
+    if isinstance(other, nn.Module) and sum(q.numel() for q in other.parameters()) == n_params:
+        fail(f"build_critic({width // 2}) and build_critic({width}) have the same "
+             f"{n_params:,} parameters: the width argument is ignored",
+             "use width for the channel counts: Conv2d(1, width, …), Conv2d(width, 2 * width, …)")
+    return (f"(N, 1, 28, 28) → (N,), also for N = 1, no batch norm, no sigmoid, "
+            f"{n_params:,} parameters")
