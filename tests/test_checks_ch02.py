@@ -219,6 +219,8 @@ def d_step(swap=False, detach=True, double_sigmoid=False, zero_grad=True, step=T
                 d_optimizer.step()
         if returns == "tensor":
             return loss
+        if returns == "real":  # only the real term, e.g. a loss printed from the wrong line
+            return bce(r, t_real).item()
         if returns == "after":
             with torch.no_grad():
                 r, f = D(real), D(fake)
@@ -390,6 +392,7 @@ def test_discriminator_step_pass(fn):
     (d_step(zero_grad_after_backward=True), "zero_grad() after backward()"),
     (d_step(returns="tensor"), "Python float"),
     (d_step(returns="after"), "after the update"),
+    (d_step(returns="real"), "only its real term"),
     (d_step(steps=2), "ran 2 times"),
 ])
 def test_discriminator_step_fail(fn, words):

@@ -11,6 +11,7 @@ import torch
 from ganlib.checks import CheckFailure
 from ganlib.checks.support import (
     Mistake,
+    apart,
     close,
     first_match,
     name_mistake,
@@ -50,6 +51,14 @@ def test_vectors_close_compares_the_norm_of_the_difference():
     assert vectors_close(torch.tensor([100.0, 0.02]), want, rtol=1e-3, atol=0.0)
     assert not vectors_close(torch.tensor([100.2, 0.01]), want, rtol=1e-3, atol=0.0)
     assert vectors_close(torch.tensor([1e-6, 0.0]), torch.zeros(2), rtol=1e-3, atol=1e-5)
+
+
+def test_apart_shows_enough_digits_to_tell_two_numbers_apart():
+    assert apart(1.24803, 1.24797) == ("1.24803", "1.24797")
+    assert apart(1.2135, 1.2480) == ("1.2135", "1.2480")
+    assert apart(0.5, 0.5) == ("0.5000", "0.5000")
+    assert apart(math.nan, 1.0) == ("nan", "1.0000")
+    assert apart(2.0, 2.0 + 1e-12, digits=2) == ("2.00", "2.00")
 
 
 # ------------------------------------------------------------------------ randomness

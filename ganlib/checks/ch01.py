@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from . import check, fail
-from .support import close, name_mistake, rng, scalar_tensor
+from .support import apart, close, name_mistake, rng, scalar_tensor
 
 __all__ = [
     "check_value_estimate",
@@ -115,7 +115,8 @@ def check_value_estimate(value_estimate: Callable[[Tensor, Tensor], Tensor]) -> 
             fail(f"your V is {got} for random logits of both signs",
                  "the inputs are logits, not probabilities: D = σ(logit), so log D(x) = "
                  "−softplus(−real_logit)")
-        fail(f"your V is {got:.4f} for 7 real and 5 fake logits, expected {expected:.4f}",
+        shown, wanted = apart(got, expected)
+        fail(f"your V is {shown} for 7 real and 5 fake logits, expected {wanted}",
              "V = mean(log σ(real_logits)) + mean(log(1 − σ(fake_logits)))")
     # D = ½ everywhere (all logits 0) gives −log 4, whatever the batch sizes.
     got = _v(value_estimate(torch.zeros(3), torch.zeros(4)))
@@ -223,7 +224,8 @@ def _check_g_loss(
     if not close(got, expected, 1e-4):
         name_mistake(got, [(float(mistake(td)), problem, hint)
                            for mistake, problem, hint in known], _same)
-        fail(f"your loss is {got:.4f} for 6 random logits, expected {expected:.4f}", formula)
+        shown, wanted = apart(got, expected)
+        fail(f"your loss is {shown} for 6 random logits, expected {wanted}", formula)
     if not out.requires_grad:
         fail("your loss has no gradient with respect to the logits",
              "stay in torch: no .item(), .detach() or NumPy inside the loss")

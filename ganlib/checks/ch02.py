@@ -40,7 +40,7 @@ from torch import Tensor, nn
 
 from ..models import MLPDiscriminator, MLPGenerator
 from . import check, fail
-from .support import close, first_match, python_number, rng, seeded, vectors_close
+from .support import apart, close, first_match, python_number, rng, seeded, vectors_close
 
 __all__ = [
     "check_optimizers",
@@ -287,15 +287,6 @@ def _returned(value: object, what: str) -> float:
                          "return loss.item(), the loss as a Python float")
 
 
-def _apart(a: float, b: float) -> tuple[str, str]:
-    """``a`` and ``b`` with just enough decimals (4 to 8) to tell them apart."""
-    for digits in range(4, 9):
-        x, y = f"{a:.{digits}f}", f"{b:.{digits}f}"
-        if x != y:
-            return x, y
-    return f"{a:.8g}", f"{b:.8g}"
-
-
 def _check_loss_value(value: float, expected: float, what: str, also: float | None = None,
                       after: float | None = None, terms: tuple[float, float] | None = None
                       ) -> None:
@@ -307,7 +298,7 @@ def _check_loss_value(value: float, expected: float, what: str, also: float | No
     ok = [expected] + ([also] if also is not None else [])
     if any(close(value, e, 1e-5) for e in ok):
         return
-    got, want = _apart(value, expected)
+    got, want = apart(value, expected)
     if after is not None and close(value, after, 1e-5) and not close(after, expected, 1e-5):
         fail(f"the returned {what} is {got}, the loss after the update; expected {want}, its "
              "value before the update",

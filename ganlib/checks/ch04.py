@@ -29,7 +29,7 @@ from torch import Tensor
 from ..metrics import kl_to_uniform, mode_stats
 from ..remedies import minibatch_stddev as _mbsd_reference
 from . import check, during, fail
-from .support import close, name_mistake, python_number, rng
+from .support import apart, close, name_mistake, python_number, rng
 
 __all__ = ["check_mode_coverage", "check_pack", "check_minibatch_stddev", "coverage_cases"]
 
@@ -280,8 +280,8 @@ def check_mode_coverage(mode_coverage: Callable) -> str:
                 fail(f"with no high-quality sample and K = {len(centers)} modes your reverse "
                      "KL is log 8 = 2.0794, not log K: 8 is hard-coded",
                      "math.log(len(centers)): K is the number of centres passed in")
-            fail(f"with no high-quality sample your function returns {_fmt(got)}, expected "
-                 f"{_fmt(expected)}",
+            fail(f"with no high-quality sample your function returns {_fmt(got, expected)}, "
+                 f"expected {_fmt(expected, got)}",
                  "an empty histogram is total collapse: captured 0, share 0, reverse KL "
                  "log K (and no division by zero)")
         variants = _variants(samples, centers, std)
@@ -304,7 +304,7 @@ def check_mode_coverage(mode_coverage: Callable) -> str:
                  "KL(p̂ ‖ uniform) = Σ p̂ log(K p̂) over the modes with p̂ > 0, not "
                  "KL(uniform ‖ p̂)")
         fail(f"on the '{name}' case ({len(samples)} samples, {len(centers)} modes, σ = {std}) "
-             f"your function returns {_fmt(got)}, expected {_fmt(expected)}",
+             f"your function returns {_fmt(got, expected)}, expected {_fmt(expected, got)}",
              "high quality: ‖x − nearest centre‖ / σ < 3; histogram of the high-quality "
              "samples over their nearest modes; KL = Σ p̂ log(K p̂)")
     return (f"matches the protocol on {len(cases)} cases: lopsided histogram, samples at "
@@ -312,8 +312,11 @@ def check_mode_coverage(mode_coverage: Callable) -> str:
             "collapse, even spread, stragglers at 3.5σ, a single sample")
 
 
-def _fmt(t: tuple) -> str:
-    return f"(captured {t[0]:g}, high_quality {t[1]:.4f}, reverse_kl {t[2]:.4f})"
+def _fmt(t: tuple, other: tuple | None = None) -> str:
+    """A triple as text; with ``other``, each number with enough digits to differ from it."""
+    share, kl = (f"{t[1]:.4f}", f"{t[2]:.4f}") if other is None else (
+        apart(t[1], other[1])[0], apart(t[2], other[2])[0])
+    return f"(captured {t[0]:g}, high_quality {share}, reverse_kl {kl})"
 
 
 # ----------------------------------------------------------------------- task 2
@@ -453,7 +456,8 @@ def check_minibatch_stddev(minibatch_stddev: Callable) -> str:
         if float(col.max() - col.min()) > 1e-6:
             fail("your appended column differs between samples; it should be one number for "
                  "the whole batch", "std over dim=0 for each feature, then .mean()")
-        fail(f"your appended value is {float(col[0]):.4f}, expected {float(expected[0, 5]):.4f}",
+        shown, wanted = apart(float(col[0]), float(expected[0, 5]))
+        fail(f"your appended value is {shown}, expected {wanted}",
              "sqrt(h.var(dim=0, unbiased=False) + 1e-8).mean()")
     if not out.requires_grad:
         fail("your result carries no gradient",

@@ -42,7 +42,7 @@ from torch import Tensor, nn
 
 from . import check, during, fail
 from .ch04 import check_mode_coverage
-from .support import close, name_mistake, rng, scalar_tensor, seeded
+from .support import apart, close, name_mistake, rng, scalar_tensor, seeded
 
 __all__ = [
     "check_critic_loss",
@@ -117,8 +117,9 @@ def check_critic_loss(critic_loss: Callable[[Tensor, Tensor], Tensor]) -> str:
              "(SNGAN's discriminator loss), not the Wasserstein critic's",
              "no relu, no margin: fake_scores.mean() − real_scores.mean()"),
         ], _same)
-        fail(f"your critic loss is {got:.4f} for 7 real and 5 fake scores, expected "
-             f"{expected:.4f}", "fake_scores.mean() − real_scores.mean()")
+        shown, wanted = apart(got, expected)
+        fail(f"your critic loss is {shown} for 7 real and 5 fake scores, expected {wanted}",
+             "fake_scores.mean() − real_scores.mean()")
     if not out.requires_grad:
         fail("your critic loss has no gradient with respect to the scores",
              "stay in torch: no .item(), .detach() or NumPy inside the loss")
@@ -152,7 +153,8 @@ def check_generator_loss(generator_loss: Callable[[Tensor], Tensor]) -> str:
              "use the raw scores: −fake_scores.mean()"),
             (float(-f.sum()), "you summed over the samples instead of averaging", "use .mean()"),
         ], _same)
-        fail(f"your generator loss is {got:.4f} for 6 scores, expected {expected:.4f}",
+        shown, wanted = apart(got, expected)
+        fail(f"your generator loss is {shown} for 6 scores, expected {wanted}",
              "−fake_scores.mean()")
     if not out.requires_grad:
         fail("your generator loss has no gradient with respect to the scores",
@@ -449,7 +451,8 @@ def check_gradient_penalty(gradient_penalty: Callable[[nn.Module, Tensor, Tensor
             (10 * expected, "your penalty is 10× too large: λ is applied by the caller, "
              "outside this function", "return E (‖∇f(x̂)‖ − 1)² without λ"),
         ], _same)
-        fail(f"your penalty is {got:.4f}, expected {expected:.4f} at the same interpolates",
+        shown, wanted = apart(got, expected)
+        fail(f"your penalty is {shown}, expected {wanted} at the same interpolates",
              "mean over samples of (‖gradient of critic at x̂‖₂ − 1)², one norm per sample")
     if not out.requires_grad:
         fail("your penalty has no gradient with respect to the critic's weights, so it cannot "

@@ -8,6 +8,7 @@ helper                         what it does
 =============================  ==========================================================
 :func:`close`                  two numbers equal within a tolerance (nan and inf included)
 :func:`vectors_close`          two vectors equal within a tolerance on their norm
+:func:`apart`                  two numbers printed with enough digits to tell them apart
 :func:`rng`                    a seeded generator of the check's own
 :func:`seeded`                 a block run with the global generator seeded, then restored
 :func:`scalar`                 a learner's return value as a float, or a ``❌``
@@ -33,6 +34,7 @@ from . import fail
 
 __all__ = [
     "Mistake",
+    "apart",
     "close",
     "first_match",
     "name_mistake",
@@ -74,6 +76,17 @@ def vectors_close(got: Tensor, want: Tensor, rtol: float, atol: float) -> bool:
     """
     return bool(torch.linalg.vector_norm(got - want)
                 <= rtol * torch.linalg.vector_norm(want) + atol)
+
+
+def apart(got: float, want: float, digits: int = 4) -> tuple[str, str]:
+    """``got`` and ``want`` as text, with ``digits`` decimals or more (up to 8) until they
+    differ: "1.2480 vs 1.2480" would read as rounding, "1.24803 vs 1.24797" does not.
+    Numbers that agree to 8 decimals (or are both nan) keep ``digits`` decimals."""
+    for d in range(digits, 9):
+        a, b = f"{float(got):.{d}f}", f"{float(want):.{d}f}"
+        if a != b:
+            return a, b
+    return f"{float(got):.{digits}f}", f"{float(want):.{digits}f}"
 
 
 # ------------------------------------------------------------------------ randomness
