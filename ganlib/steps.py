@@ -113,8 +113,8 @@ def discriminator_step(
         r1 = r1_penalty(real_logits, real)
         terms["R1 penalty"] = r1_weight / 2 * r1
         logged["r1"] = r1
-    _refuse_non_finite(terms)  # before any update
-    sum(terms.values()).backward()
+    _refuse_non_finite(terms)  # a NaN or inf term: raise before any weight moves
+    sum(terms.values()).backward()  # gradients for D's weights only (fake was detached)
     d_optimizer.step()
     if clip_value is not None:  # WGAN: every weight back into [-c, c] after the update
         with torch.no_grad():
@@ -144,17 +144,17 @@ def generator_step(
         the generator's loss, detached.
     """
     g_loss_fn = _loss_pair(loss)[1]
-    g_optimizer.zero_grad(set_to_none=True)
+    g_optimizer.zero_grad(set_to_none=True)  # clear G's gradients of the last step
     trainable = [p for p in D.parameters() if p.requires_grad]
     for p in trainable:  # the gradient flows through D into G; D's own weights need none
         p.requires_grad_(False)
     try:
         with autocast():
-            g_loss = g_loss_fn(D(fake).float())
+            g_loss = g_loss_fn(D(fake).float())  # the updated D judges G's samples
         _refuse_non_finite({"generator loss": g_loss})
-        g_loss.backward()
+        g_loss.backward()  # through D (not into its weights) into G's weights
     finally:
-        for p in trainable:
+        for p in trainable:  # D stays trainable for its next step
             p.requires_grad_(True)
-    g_optimizer.step()
+    g_optimizer.step()  # moves G only: the optimizer holds G's parameters
     return g_loss.detach()

@@ -6,15 +6,20 @@ libraries' generators, :func:`get_device` only answers a question.
 
 from __future__ import annotations
 
+import ast
+import inspect
 import math
 import os
 import random
+import textwrap
 from numbers import Integral, Real
+from pathlib import Path
 
 import numpy as np
 import torch
 
-__all__ = ["seed_everything", "get_device", "describe_environment", "check_int", "check_number"]
+__all__ = ["seed_everything", "get_device", "describe_environment", "check_int", "check_number",
+           "source_lines"]
 
 
 def check_int(name: str, value: object, minimum: int = 1) -> int:
@@ -118,3 +123,35 @@ def describe_environment() -> dict[str, str]:
     if torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(0)
     return info
+
+
+def source_lines(obj: object, between: tuple[str, str] | None = None) -> str:
+    """The code of a function or class as it is in the installed library, with its file
+    and line numbers, so a chapter can point at the lines that really run.
+
+    The docstring is left out. ``between=(first, last)`` keeps only the lines from the
+    first one containing ``first`` to the next one containing ``last``.
+    """
+    lines, start = inspect.getsourcelines(obj)
+    numbered = list(enumerate(lines, start))
+    tree = ast.parse(textwrap.dedent("".join(lines)))
+    body = getattr(tree.body[0], "body", [])
+    if body and isinstance(body[0], ast.Expr) and isinstance(
+            getattr(body[0], "value", None), ast.Constant) and isinstance(body[0].value.value, str):
+        doc = range(start + body[0].lineno - 1, start + body[0].end_lineno)
+        numbered = [(n, line) for n, line in numbered if n not in doc]
+    if between is not None:
+        first = next((i for i, (_, line) in enumerate(numbered) if between[0] in line), None)
+        if first is None:
+            raise ValueError(f"no line of {obj.__qualname__} contains {between[0]!r}")
+        last = next((i for i, (_, line) in enumerate(numbered[first:], first)
+                     if between[1] in line), None)
+        if last is None:
+            raise ValueError(f"no line of {obj.__qualname__} after {between[0]!r} contains "
+                             f"{between[1]!r}")
+        numbered = numbered[first:last + 1]
+    path = Path(inspect.getsourcefile(obj))
+    parts = path.parts
+    where = "/".join(parts[parts.index("ganlib"):]) if "ganlib" in parts else path.name
+    header = f"# {where}, lines {numbered[0][0]}–{numbered[-1][0]}"
+    return "\n".join([header, *(f"{n:4d}  {line.rstrip()}" for n, line in numbered)])

@@ -79,3 +79,42 @@ def test_describe_environment_reports_versions():
     info = describe_environment()
     assert info["torch"] == torch.__version__
     assert {"python", "torchvision", "numpy", "device (auto)"} <= set(info)
+
+
+def test_check_int_and_check_number_name_the_argument_and_the_value():
+    import numpy as np
+
+    from ganlib.utils import check_int, check_number
+
+    assert check_int("n", np.int64(3)) == 3 and check_int("k", 0, minimum=0) == 0
+    for bad in (0, -1, True, 2.0, "3", None):
+        with pytest.raises(ValueError, match=f"n must be a positive int, got {bad!r}"):
+            check_int("n", bad)
+    assert check_number("lr", 1e-4, positive=True) == 1e-4 and check_number("w", 0) == 0.0
+    for bad in (float("nan"), float("inf"), -1e-3, False, "0.1"):
+        with pytest.raises(ValueError, match="w must be a finite number >= 0"):
+            check_number("w", bad)
+    with pytest.raises(ValueError, match="lr must be a finite number > 0, got 0"):
+        check_number("lr", 0, positive=True)
+
+
+def test_source_lines_show_the_installed_code_with_its_lines_and_no_docstring():
+    import inspect
+
+    from ganlib.steps import discriminator_step
+    from ganlib.utils import source_lines
+
+    text = source_lines(discriminator_step)
+    header, *body = text.splitlines()
+    lines, start = inspect.getsourcelines(discriminator_step)
+    assert header == f"# ganlib/steps.py, lines {start}–{start + len(lines) - 1}"
+    assert "One update of the discriminator" not in text  # the docstring is left out
+    for numbered in body:  # every shown line is the file's line of that number
+        n, code = int(numbered[:4]), numbered[6:]
+        assert lines[n - start].rstrip() == code
+    clip = source_lines(discriminator_step, between=("if clip_value is not None", "clamp_("))
+    assert clip.splitlines()[1].strip().endswith("if clip_value is not None:  # WGAN: every "
+                                                 "weight back into [-c, c] after the update")
+    assert len(clip.splitlines()) == 5 and "clamp_(" in clip.splitlines()[-1]
+    with pytest.raises(ValueError, match="no line of discriminator_step contains 'nonsense'"):
+        source_lines(discriminator_step, between=("nonsense", "x"))
