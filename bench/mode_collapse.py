@@ -83,6 +83,11 @@ def markdown(results: list[dict], methods: list[str], datasets: list[str], args,
         f"- **Date:** {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
         f"- **Machine:** {args.machine or machine()}",
         f"- **Seeds:** {', '.join(map(str, seeds))} ({len(seeds)} per method and data set)",
+        "- **Generator's update:** " + (
+            "on the fakes of the discriminator's last update (`--reuse-fakes`, the "
+            "economy of PyTorch's DCGAN example)" if args.reuse_fakes else
+            "on a fresh batch of noise (Algorithm 1 of Goodfellow et al. 2014; the Trainer's "
+            "default)"),
         f"- **Wall time:** {wall / 60:.1f} min for {len(results)} runs, {args.workers} at a "
         "time, one CPU thread each",
         "",
@@ -227,6 +232,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--resume", type=Path, default=None,
                         help="a --json file of an earlier, interrupted run with the same "
                              "settings: its runs are kept, only the missing ones are trained")
+    parser.add_argument("--reuse-fakes", action="store_true",
+                        help="the generator's update reuses the discriminator's last fakes "
+                             "(the Trainer's default before it drew fresh noise)")
     parser.add_argument("--tiny", action="store_true",
                         help="a smoke run: 1 seed, 4 steps, to --out (give a scratch path)")
     args = parser.parse_args(argv)
@@ -249,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parse_args(argv)
     changes = {"steps": args.steps} if args.steps else {}
+    if args.reuse_fakes:
+        changes["reuse_fakes"] = True
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     total = len(args.methods) * len(args.datasets) * len(seeds)
     print(f"{total} runs ({', '.join(args.methods)} × {', '.join(args.datasets)} × "
@@ -259,7 +269,8 @@ def main(argv: list[str] | None = None) -> int:
         steps = {m: args.steps or toy_settings(m).steps for m in args.methods}
         done = [r for r in json.loads(args.resume.read_text(encoding="utf-8"))["runs"]
                 if r["method"] in args.methods and r["dataset"] in args.datasets
-                and r["seed"] in seeds and r["steps"] == steps[r["method"]]]
+                and r["seed"] in seeds and r["steps"] == steps[r["method"]]
+                and r.get("reuse_fakes", True) == args.reuse_fakes]
         print(f"resuming: {len(done)} runs read from {args.resume}", flush=True)
         earlier_run = json.loads(args.resume.read_text(encoding="utf-8"))
         if earlier_run["command"] != args.command:

@@ -61,7 +61,9 @@ class ToyGANSettings:
     ``minibatch_std``. Adam (``lr``, ``betas``) for both, the learning rate decayed
     linearly to 0 over ``steps`` when ``lr_decay``. ``batch_size`` counts samples per
     discriminator input kind (real or generated); with packing, the discriminator sees
-    ``batch_size // pack`` packs of each.
+    ``batch_size // pack`` packs of each. ``reuse_fakes``: the generator's update reuses
+    the discriminator's last fakes instead of a fresh batch of noise (the Trainer's option;
+    the benchmark tables made before the Trainer drew fresh noise used it).
     """
 
     loss: str = "nonsaturating"
@@ -78,6 +80,7 @@ class ToyGANSettings:
     g_hidden: tuple[int, ...] = (128, 128, 128, 128)
     g_batch_norm: bool = False
     d_hidden: tuple[int, ...] = (128, 128, 128)
+    reuse_fakes: bool = False
 
     def replace(self, **changes: Any) -> ToyGANSettings:
         """A copy with some fields changed, e.g. ``settings.replace(steps=500)``."""
@@ -165,7 +168,7 @@ def build_toy_gan(
             D = MLPDiscriminator((2,), hidden=settings.d_hidden, pack=settings.pack)
     trainer = Trainer(G, D, loss=settings.loss, n_critic=settings.n_critic,
                       gp_weight=settings.gp_weight, lr=settings.lr, betas=settings.betas,
-                      device=device, seed=seed, n_fixed=1000)
+                      reuse_fakes=settings.reuse_fakes, device=device, seed=seed, n_fixed=1000)
     return trainer, settings
 
 
@@ -279,7 +282,8 @@ def run_toy_method(method: str, dataset: str, seed: int = 0, **changes: Any
     samples = trainer.sample(EVAL_SAMPLES)
     stats = mode_stats(samples, data)
     return {"method": method if isinstance(method, str) else "custom", "dataset": dataset,
-            "seed": seed, "steps": trainer.step, **stats.as_dict(), "samples": samples,
+            "seed": seed, "steps": trainer.step, "reuse_fakes": trainer.reuse_fakes,
+            **stats.as_dict(), "samples": samples,
             "seconds": wall, "cpu_seconds": cpu}
 
 

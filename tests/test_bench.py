@@ -97,6 +97,7 @@ def test_mode_collapse_script_writes_its_table_and_resumes(tmp_path):
     text = out.read_text()
     assert "| GAN |" in text and "| PacGAN2 |" in text and "PacGAN's Table 1" in text
     assert "--tiny" in text and "Machine:" in text
+    assert "on a fresh batch of noise (Algorithm 1" in text
     runs = json.loads(js.read_text())["runs"]
     assert len(runs) == 4 and {r["steps"] for r in runs} == {4}
     # --resume keeps the runs already done and trains only the missing ones.

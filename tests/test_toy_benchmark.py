@@ -123,3 +123,12 @@ def test_pacgan_table_1_has_a_mean_and_error_in_every_column():
         for cell in cells:
             mean, se = (float(x) for x in cell.split(" ± "))
             assert mean >= 0 and se >= 0
+
+
+def test_reuse_fakes_reaches_the_trainer_and_the_result():
+    fresh = run_toy_method("GAN", "ring", seed=0, steps=3)
+    reused = run_toy_method("GAN", "ring", seed=0, steps=3, reuse_fakes=True)
+    assert fresh["reuse_fakes"] is False and reused["reuse_fakes"] is True
+    assert not torch.equal(fresh["samples"], reused["samples"])  # a different algorithm
+    trainer, settings = build_toy_gan("GAN", 0, reuse_fakes=True)
+    assert settings.reuse_fakes and trainer.reuse_fakes
