@@ -105,7 +105,7 @@ PacGAN2/3/4 draw ``100 · pack`` samples per batch, so that their discriminator 
 of each kind, as in PacGAN; ``"GAN, batch 400"`` is the control that sees as many samples per
 step as PacGAN4 without packing them. The generators have no batch norm, except in
 ``"GAN, G with BN"`` (PacGAN's generator has it): batch norm standardises each batch of
-hidden units, which by itself keeps a short run's samples apart (chapter 4, section 1).
+hidden units, which by itself keeps a short run's samples apart (chapter 4, sections 2 and 4).
 """
 
 LONG_TOY_METHODS: dict[str, ToyGANSettings] = {
