@@ -107,29 +107,35 @@ _REPEAT_S = 1.0  # seconds between two raises, for code that swallowed the first
 _REPEATS = 5
 
 
-def _set_async_exc() -> tuple[Callable, Callable] | None:
+def _set_async_exc() -> Callable | None:
     try:
         api = ctypes.pythonapi
-        raise_in = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_ulong, ctypes.py_object)(
-            ("PyThreadState_SetAsyncExc", api))
-        clear_in = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p)(
+        return ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_ulong, ctypes.py_object)(
             ("PyThreadState_SetAsyncExc", api))
     except (AttributeError, OSError):  # not CPython: checks run without a time limit
         return None
-    return raise_in, clear_in
 
 
-_ASYNC = _set_async_exc()
+_RAISE_IN = _set_async_exc()
+
+
+def _land() -> None:
+    """Nothing: calling a Python function lets an exception still pending land at its start.
+
+    A pending raise is never cancelled with ``PyThreadState_SetAsyncExc(thread, NULL)``: on
+    CPython 3.11 that leaves the interpreter's "pending" flag set, and under a tracer
+    (coverage, the JupyterLab debugger) the next Python call then spins forever.
+    """
 
 
 class _Deadline:
     """Raise :class:`CheckTimeout` in the calling thread after ``seconds``.
 
     ``stop()`` disarms it. Once it has returned, no exception can reach the thread any more:
-    it waits until the watchdog thread has finished (so that a raise already under way has
-    landed, and been caught, or is cancelled), and it is retried if the exception lands while
-    it runs. It uses no ``Thread.join`` and no ``Event`` in the checked thread: an exception
-    raised inside ``join`` can make a thread look finished while it still runs.
+    it waits until the watchdog thread has finished, then lets a raise already under way
+    land and catches it, and it is retried if the exception lands while it runs. It uses no
+    ``Thread.join`` and no ``Event`` in the checked thread: an exception raised inside
+    ``join`` can make a thread look finished while it still runs.
     """
 
     def __init__(self, seconds: float) -> None:
@@ -143,7 +149,7 @@ class _Deadline:
 
     def start(self) -> None:
         """Start the watchdog; call it inside the ``try`` whose ``finally`` calls stop()."""
-        if _ASYNC is None or self.seconds <= 0:
+        if _RAISE_IN is None or self.seconds <= 0:
             return
         self.armed = True
         self.finished = False
@@ -157,7 +163,7 @@ class _Deadline:
                 if not self.armed:
                     return
                 self.fired = True
-                _ASYNC[0](self.target, CheckTimeout)  # type: ignore[index]
+                _RAISE_IN(self.target, CheckTimeout)  # type: ignore[misc]
                 if self._gate.acquire(timeout=_REPEAT_S):
                     return
         finally:
@@ -172,7 +178,7 @@ class _Deadline:
         while not self.finished:
             time.sleep(0.0005)
         if self.fired:
-            _ASYNC[1](self.target, None)  # type: ignore[index]  # cancel one not yet raised
+            _land()  # a raise not yet landed lands here, and stop() catches it
 
     def stop(self) -> None:
         while True:
