@@ -13,7 +13,7 @@ from _notebook_tasks import notebook_task_functions  # tests/
 from torch import nn
 
 from ganlib import losses
-from ganlib.checks import ch04, ch05
+from ganlib.checks import ch05
 from ganlib.models import DCGANCritic, DCGANDiscriminator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -352,6 +352,104 @@ def build_critic_fixed_width(width=16):  # the argument ignored
     return build_critic(64)
 
 
+# ------------------------------------------------------------- task 5: spectral norm
+def _power(W, iters, normalise=True):
+    v = torch.randn(W.shape[1], dtype=W.dtype)
+    v = v / v.norm()
+    u = W @ v
+    for _ in range(iters):
+        u = W @ v
+        u = u / u.norm() if normalise else u
+        v = W.T @ u
+        v = v / v.norm() if normalise else v
+    return u, v
+
+
+def spectral_norm(weight, iters=50):
+    W = weight.detach().reshape(weight.shape[0], -1)
+    u, v = _power(W, iters)
+    return float(u @ W @ v)
+
+
+def spectral_norm_svd(weight, iters=50):  # exact: right, if not the method the task teaches
+    return float(torch.linalg.svdvals(weight.detach().flatten(1))[0])
+
+
+def spectral_norm_by_stretch(weight, iters=50):  # σ = ‖W v‖ for the converged unit v
+    W = weight.detach().reshape(weight.shape[0], -1)
+    _, v = _power(W, iters)
+    return float((W @ v).norm())
+
+
+def sn_frobenius(weight, iters=50):
+    return float(weight.norm())
+
+
+def sn_squared(weight, iters=50):  # the eigenvalue of WᵀW: ‖WᵀW v‖
+    W = weight.reshape(weight.shape[0], -1)
+    _, v = _power(W, iters)
+    return float((W.T @ (W @ v)).norm())
+
+
+def sn_unnormalised(weight, iters=50):  # the vectors grow like σ^k and overflow
+    W = weight.reshape(weight.shape[0], -1)
+    u, v = _power(W, iters, normalise=False)
+    return float(u @ W @ v / (u.norm() * v.norm()))
+
+
+def sn_one_round(weight, iters=50):  # iters ignored: one round only
+    return spectral_norm(weight, 1)
+
+
+def sn_fixed_rounds(weight, iters=50):  # a hard-coded number of rounds
+    return spectral_norm(weight, 20)
+
+
+def sn_largest_entry(weight, iters=50):
+    return float(weight.abs().max())
+
+
+def sn_row_sums(weight, iters=50):  # the ∞-norm, an upper bound
+    return float(weight.reshape(weight.shape[0], -1).abs().sum(dim=1).max())
+
+
+def sn_unit_vector(weight, iters=50):  # the norm of v, not the stretch
+    W = weight.reshape(weight.shape[0], -1)
+    _, v = _power(W, iters)
+    return float(v.norm())
+
+
+def sn_conv_reshaped(weight, iters=50):  # (in·k·k, out) by reshape, not by transposing
+    return spectral_norm(weight.reshape(-1, weight.shape[0]), iters)
+
+
+def sn_first_tap(weight, iters=50):
+    return spectral_norm(weight[:, :, 0, 0] if weight.ndim == 4 else weight, iters)
+
+
+def sn_tensor(weight, iters=50):
+    return torch.tensor(spectral_norm(weight, iters))
+
+
+def sn_normalises_in_place(weight, iters=50):  # spectral normalisation done to the input
+    sigma = spectral_norm(weight, iters)
+    with torch.no_grad():
+        weight.div_(sigma)
+    return sigma
+
+
+def sn_transpose_by_reshape(weight, iters=50):  # W.reshape(in, out) taken for Wᵀ
+    W = weight.reshape(weight.shape[0], -1)
+    v = torch.randn(W.shape[1])
+    v = v / v.norm()
+    for _ in range(iters):
+        u = W @ v
+        u = u / u.norm()
+        v = W.reshape(W.shape[1], W.shape[0]) @ u
+        v = v / v.norm()
+    return float(u @ W @ v)
+
+
 for _name, _fn in list(globals().items()):  # name the generated mistakes for the test ids
     if _name.startswith("gp_") and callable(_fn):
         _fn.__name__ = _name
@@ -369,6 +467,9 @@ SOLUTIONS = [
     (ch05.check_critic, build_critic),
     (ch05.check_critic, build_critic_ganlib),
     (ch05.check_critic, build_critic_layernorm),
+    (ch05.check_spectral_norm, spectral_norm),
+    (ch05.check_spectral_norm, spectral_norm_svd),
+    (ch05.check_spectral_norm, spectral_norm_by_stretch),
 ]
 
 
@@ -380,7 +481,7 @@ def test_checks_pass_on_solutions(check, solution):
 
 
 CHECKS = [ch05.check_critic_loss, ch05.check_generator_loss, ch05.check_clip_weights,
-          ch05.check_gradient_penalty, ch05.check_critic, ch05.check_mode_coverage]
+          ch05.check_gradient_penalty, ch05.check_critic, ch05.check_spectral_norm]
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
@@ -441,6 +542,19 @@ MISTAKES = [
     (ch05.check_critic, build_critic_dropout, "dropout"),
     (ch05.check_critic, build_critic_relu_end, "ReLU"),
     (ch05.check_critic, build_critic_fixed_width, "width"),
+    (ch05.check_spectral_norm, sn_frobenius, "Frobenius"),
+    (ch05.check_spectral_norm, sn_squared, "σ²"),
+    (ch05.check_spectral_norm, sn_unnormalised, "normalise u and v"),
+    (ch05.check_spectral_norm, sn_one_round, "`iters` times"),
+    (ch05.check_spectral_norm, sn_fixed_rounds, "`iters` times"),
+    (ch05.check_spectral_norm, sn_largest_entry, "largest |entry|"),
+    (ch05.check_spectral_norm, sn_row_sums, "row sum"),
+    (ch05.check_spectral_norm, sn_unit_vector, "normalised vector"),
+    (ch05.check_spectral_norm, sn_conv_reshaped, "flattened"),
+    (ch05.check_spectral_norm, sn_first_tap, "first tap"),
+    (ch05.check_spectral_norm, sn_tensor, "Python float"),
+    (ch05.check_spectral_norm, sn_normalises_in_place, "changed the weight"),
+    (ch05.check_spectral_norm, sn_transpose_by_reshape, "W.T"),
 ]
 
 
@@ -451,12 +565,6 @@ def test_checks_name_each_mistake(check, mistake, words):
     assert not result, f"{mistake} passed"
     assert result.message.startswith("❌")
     assert words in result.message, result.message
-
-
-def test_mode_coverage_is_checked_by_chapter_4s_check():
-    """The exercise asks for chapter 4's metric again; one check, with its tests in
-    test_checks_ch04.py, answers both notebooks."""
-    assert ch05.check_mode_coverage is ch04.check_mode_coverage
 
 
 def test_checks_leave_the_global_random_state_alone():
@@ -479,7 +587,7 @@ NOTEBOOK_TASKS = {
     "clip_weights": ch05.check_clip_weights,
     "gradient_penalty": ch05.check_gradient_penalty,
     "build_critic": ch05.check_critic,
-    "mode_coverage": ch05.check_mode_coverage,
+    "spectral_norm": ch05.check_spectral_norm,
 }
 
 

@@ -12,8 +12,7 @@ check                              what the learner wrote
 :func:`check_clip_weights`         ``clip_weights(critic, c)``: WGAN's weight clipping, in place
 :func:`check_gradient_penalty`     ``gradient_penalty(critic, real, fake)``: E (‖∇f(x̂)‖₂ − 1)²
 :func:`check_critic`               ``build_critic(width)``: a 28-px WGAN-GP critic
-:func:`check_mode_coverage`        ``mode_coverage(samples, centers, std)``: modes, % HQ, KL
-                                   — chapter 4's check itself (:mod:`ganlib.checks.ch04`)
+:func:`check_spectral_norm`        ``spectral_norm(weight, iters)``: σ_max by power iteration
 =================================  =====================================================
 
 Each catches mistakes seen in widely used WGAN code: a sign error in the critic's loss, a
@@ -26,8 +25,9 @@ divided by N), a missing ``create_graph=True`` (the penalty then has no gradient
 to the critic's weights), ``backward()`` inside the penalty, and batch norm, dropout,
 ``.squeeze()`` or a final ReLU in the critic. The penalty's interpolates are probed with real
 and fake samples that differ in every entry and are not 0, for images and for 2-D points, so
-that a mistake in any term of x̂ shows. The mode-coverage metric is chapter 4's, and so is
-its check.
+that a mistake in any term of x̂ shows. The spectral norm is compared with the exact largest
+singular value, and the Frobenius norm, σ², the largest entry or row sum, a wrongly flattened
+convolution and unnormalised power iteration are named.
 """
 
 from __future__ import annotations
@@ -41,8 +41,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from . import check, during, fail
-from .ch04 import check_mode_coverage
-from .support import apart, close, name_mistake, rng, scalar_tensor, seeded
+from .support import apart, close, name_mistake, python_number, rng, scalar_tensor, seeded
 
 __all__ = [
     "check_critic_loss",
@@ -50,7 +49,7 @@ __all__ = [
     "check_clip_weights",
     "check_gradient_penalty",
     "check_critic",
-    "check_mode_coverage",
+    "check_spectral_norm",
 ]
 
 _SEED = 505
@@ -555,3 +554,103 @@ def check_critic(build_critic: Callable[..., nn.Module], width: int = 16) -> str
              "use width for the channel counts: Conv2d(1, width, …), Conv2d(width, 2 * width, …)")
     return (f"(N, 1, 28, 28) → (N,), also for N = 1, no batch norm, no sigmoid, "
             f"{n_params:,} parameters")
+
+
+# ------------------------------------------------------------ task 5: spectral norm
+def _with_singular_values(values: tuple[float, ...], rows: int, cols: int, seed: int
+                          ) -> Tensor:
+    """A (rows, cols) matrix whose singular values are ``values`` (the rest 0)."""
+    gen = rng(seed)
+    u, _ = torch.linalg.qr(torch.randn(rows, rows, generator=gen, dtype=torch.float64))
+    v, _ = torch.linalg.qr(torch.randn(cols, cols, generator=gen, dtype=torch.float64))
+    s = torch.zeros(rows, cols, dtype=torch.float64)
+    for i, value in enumerate(values):
+        s[i, i] = value
+    return (u @ s @ v.T).float()
+
+
+def _sigma(matrix: Tensor) -> float:
+    return float(torch.linalg.matrix_norm(matrix.double(), ord=2))
+
+
+def _spectral_cases() -> list[tuple[str, Tensor, int]]:
+    """(description, weight, iters): shapes of real layers, a slow and a huge case."""
+    gen = rng(_SEED + 11)
+    return [
+        ("a linear layer's weight (5, 3)", torch.randn(5, 3, generator=gen), 50),
+        ("a wide weight (3, 7)", torch.randn(3, 7, generator=gen), 50),
+        ("singular values (3, 1, 0.5)", _with_singular_values((3.0, 1.0, 0.5), 4, 6, 3), 50),
+        ("a convolution's weight (8, 3, 3, 3)", torch.randn(8, 3, 3, 3, generator=gen), 50),
+        ("singular values (1, 0.97, 0.3), 400 iterations",
+         _with_singular_values((1.0, 0.97, 0.3), 6, 5, 4), 400),
+        ("weights of size 10³ (largest singular value 3,000)",
+         _with_singular_values((3000.0, 1000.0), 5, 5, 5), 50),
+    ]
+
+
+def _spectral_mistakes(weight: Tensor) -> list[tuple[float, str, str]]:
+    matrix = weight.reshape(weight.shape[0], -1).double()
+    sigma = _sigma(matrix)
+    mistakes = [
+        (float(matrix.norm()), "that is the Frobenius norm, √(Σ w²), which is at least the "
+         "largest singular value and larger for every matrix of rank above 1",
+         "power iteration: u = W v / ‖W v‖, v = Wᵀ u / ‖Wᵀ u‖, then σ = uᵀ W v"),
+        (sigma ** 2, "that is σ², the largest eigenvalue of WᵀW: ‖WᵀW v‖ for a unit v",
+         "σ = ‖W v‖ for the converged unit vector v, or uᵀ W v"),
+        (float(matrix.abs().max()), "that is the largest |entry| of the weight",
+         "the spectral norm is the largest stretch ‖W v‖ over unit vectors v"),
+        (float(matrix.abs().sum(dim=1).max()), "that is the largest row sum of |W| (the "
+         "∞-norm), an upper bound on σ, not σ", "power iteration on W and Wᵀ"),
+        (float(matrix.abs().sum(dim=0).max()), "that is the largest column sum of |W| (the "
+         "1-norm), an upper bound on σ, not σ", "power iteration on W and Wᵀ"),
+        (1.0, "that is the norm of a normalised vector, 1 for every weight",
+         "return uᵀ W v (or ‖W v‖), not ‖u‖ or ‖v‖"),
+    ]
+    mistakes.insert(0, (_sigma(weight.reshape(-1, weight.shape[0]).double()),
+                        "the weight was flattened to the shape (in·k·k, out) by a reshape, "
+                        "which reorders its entries: a reshape is not a transpose",
+                        "weight.reshape(weight.shape[0], -1): one row per output channel"))
+    if weight.ndim == 4:
+        mistakes.insert(1, (_sigma(weight[:, :, 0, 0].double()), "only the first tap "
+                            "(weight[:, :, 0, 0]) of the convolution's kernel was used",
+                            "flatten all of it: weight.reshape(weight.shape[0], -1)"))
+    return mistakes
+
+
+@check("spectral_norm")
+def check_spectral_norm(spectral_norm: Callable[..., float]) -> str:
+    """Check ``spectral_norm(weight, iters)``: the largest singular value of a layer's weight.
+
+    Spectral normalisation (Miyato et al. 2018) divides each layer's weight by it; a
+    convolution's weight ``(out, in, k, k)`` is taken as the matrix ``(out, in·k·k)``, as
+    there. Probed on tall, wide and convolution weights, a matrix whose two largest singular
+    values are close (power iteration needs its iterations there) and one with entries of
+    10³ (unnormalised vectors overflow).
+    """
+    hint = "return float(sigma)"
+    for what, weight, iters in _spectral_cases():
+        before = weight.clone()
+        with seeded(_SEED + 13), during(f"on {what}"):
+            got = spectral_norm(weight, iters)
+        if not torch.equal(weight, before):
+            fail(f"your function changed the weight it was given ({what})",
+                 "compute with the weight, do not modify it (no in-place division)")
+        got = python_number(got, f"the result for {what}", float, hint)
+        want = _sigma(weight.reshape(weight.shape[0], -1))
+        if close(got, want, 1e-3):
+            continue
+        if not math.isfinite(got):
+            fail(f"{what}: your result is {got}: the vectors grow by about σ at every step "
+                 "and overflow", "normalise u and v at every iteration: u = W v / ‖W v‖")
+        name_mistake(got, _spectral_mistakes(weight), lambda a, b: close(a, b, 1e-3),
+                     expected=want)
+        g, w = apart(got, want)
+        if 0 < got < want:
+            fail(f"{what}: got {g}, expected {w}: below σ, as power iteration gives before "
+                 "it has converged (does your loop run `iters` times?) or on another matrix "
+                 "(is Wᵀ written W.T, not a reshape?)",
+                 "for _ in range(iters): u = W v / ‖W v‖; v = W.T u / ‖W.T u‖")
+        fail(f"{what}: got {g}, expected the largest singular value {w}",
+             "u = W v / ‖W v‖, v = Wᵀ u / ‖Wᵀ u‖, repeated iters times; σ = uᵀ W v")
+    return ("the largest singular value of linear and convolution weights, also when the two "
+            "largest are close and for entries of 10³")
