@@ -141,3 +141,34 @@ def test_one_step_of_each_loop_makes_the_same_update(speed):
         # Adam's first step moves every weight by about lr = 2e-4: a wrong sign or a
         # missed update would show as a difference of that size.
         assert float((a - b).abs().max()) < 2e-5
+
+
+def test_wgan_gp_lambda_script_writes_every_run_and_the_summary(tmp_path):
+    out, js = tmp_path / "lambda.md", tmp_path / "lambda.json"
+    res = subprocess.run(
+        [sys.executable, str(BENCH / "wgan_gp_lambda.py"), "--tiny", "--workers", "1",
+         "--out", str(out), "--json", str(js)],
+        cwd=ROOT, env={**os.environ, "GANLIB_OFFLINE": "1"}, capture_output=True, text=True,
+        timeout=300, check=False)
+    assert res.returncode == 0, res.stdout + res.stderr
+    runs = json.loads(js.read_text())["runs"]
+    names = ["λ = 10 (paper)", "λ = 0.1", "λ = 10, 25 critic steps", "λ = 10, data × 100"]
+    assert sorted(r["run"] for r in runs) == sorted(names) and {r["steps"] for r in runs} == {4}
+    text = out.read_text()
+    for name in names:
+        assert f"| {name} |" in text
+    assert "Machine:" in text and "--tiny" in text
+
+
+def test_wgan_gp_lambda_scaled_generator_changes_only_the_units():
+    spec = importlib.util.spec_from_file_location("wgan_gp_lambda", BENCH / "wgan_gp_lambda.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    from ganlib.models import MLPGenerator
+
+    G = MLPGenerator(2, 2, hidden=(8,))
+    scaled = module.Scaled(G, 100.0)
+    z = torch.randn(5, 2)
+    assert scaled.latent_dim == 2
+    assert torch.allclose(scaled(z), 100.0 * G(z))
+    assert list(scaled.parameters()) == list(G.parameters())  # no weight of its own

@@ -438,6 +438,21 @@ def sn_normalises_in_place(weight, iters=50):  # spectral normalisation done to 
     return sigma
 
 
+def sn_fixed_hundred_rounds(weight, iters=50):  # plenty, except where σ₂ ≈ σ₁
+    return spectral_norm(weight, 100)
+
+
+def sn_per_kernel(weight, iters=50):  # matrix_norm on a 4-D weight: each k × k kernel a matrix
+    return float(torch.linalg.matrix_norm(weight, ord=2).max())
+
+
+def sn_largest_tap(weight, iters=50):
+    if weight.ndim == 2:
+        return spectral_norm(weight, iters)
+    return max(spectral_norm(weight[:, :, i, j], iters)
+               for i in range(weight.shape[2]) for j in range(weight.shape[3]))
+
+
 def sn_transpose_by_reshape(weight, iters=50):  # W.reshape(in, out) taken for Wᵀ
     W = weight.reshape(weight.shape[0], -1)
     v = torch.randn(W.shape[1])
@@ -551,10 +566,13 @@ MISTAKES = [
     (ch05.check_spectral_norm, sn_row_sums, "row sum"),
     (ch05.check_spectral_norm, sn_unit_vector, "normalised vector"),
     (ch05.check_spectral_norm, sn_conv_reshaped, "flattened"),
-    (ch05.check_spectral_norm, sn_first_tap, "first tap"),
+    (ch05.check_spectral_norm, sn_first_tap, "only one tap"),
     (ch05.check_spectral_norm, sn_tensor, "Python float"),
     (ch05.check_spectral_norm, sn_normalises_in_place, "changed the weight"),
     (ch05.check_spectral_norm, sn_transpose_by_reshape, "W.T"),
+    (ch05.check_spectral_norm, sn_fixed_hundred_rounds, "`iters` times"),
+    (ch05.check_spectral_norm, sn_per_kernel, "k × k kernels"),
+    (ch05.check_spectral_norm, sn_largest_tap, "only one tap"),
 ]
 
 
