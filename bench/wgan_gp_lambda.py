@@ -20,7 +20,7 @@ run                         what changes from the paper's settings
 λ = 0.1                     λ (the toy script's value, as in the chapter)
 λ = 10, 25 critic steps     n_critic = 25: five times the critic's training per generator step
 λ = 10, data × 100          the data and the generator's output (a fixed factor 100 after
-                            its last layer) in units 100 times smaller; scored back at scale 1
+                            its last layer) multiplied by 100; scored after dividing by 100
 ==========================  ===============================================================
 
 and scores 2,500 samples of each run with ``ganlib.metrics.mode_stats`` (modes captured,
