@@ -589,41 +589,37 @@ def _spectral_cases() -> list[tuple[str, Tensor, int]]:
 
 
 def _spectral_mistakes(weight: Tensor) -> list[tuple[float, str, str]]:
+    """What the usual wrong answers give for ``weight``, most telling first."""
     matrix = weight.reshape(weight.shape[0], -1).double()
-    sigma = _sigma(matrix)
-    mistakes = [
+    flatten = "weight.reshape(weight.shape[0], -1): one row per output channel"
+    mistakes = [(_sigma(weight.reshape(-1, weight.shape[0])), "the weight was flattened to the "
+                 "shape (in·k·k, out) by a reshape, which reorders its entries: a reshape is "
+                 "not a transpose", flatten)]
+    if weight.ndim == 4:
+        mistakes.append((float(torch.linalg.matrix_norm(weight.double(), ord=2).max()),
+                         "that is the largest σ of the k × k kernels weight[o, i]: matrix_norm "
+                         "and svdvals on a 4-D weight treat each kernel as a matrix",
+                         f"flatten first: {flatten}"))
+        mistakes += [(_sigma(weight[:, :, i, j]), f"only one tap (weight[:, :, {i}, {j}]) of the "
+                      "convolution's kernel was used", f"flatten all of it: {flatten}")
+                     for i in range(weight.shape[2]) for j in range(weight.shape[3])]
+    power = "power iteration: u = W v / ‖W v‖, v = Wᵀ u / ‖Wᵀ u‖, then σ = uᵀ W v"
+    return mistakes + [
         (float(matrix.norm()), "that is the Frobenius norm, √(Σ w²), which is at least the "
          "largest singular value and larger for every matrix of rank above 1",
          "torch.norm(W, 2) and torch.linalg.norm(W) without ord treat W as one long vector; "
-         "power iteration: u = W v / ‖W v‖, v = Wᵀ u / ‖Wᵀ u‖, then σ = uᵀ W v"),
-        (sigma ** 2, "that is σ², the largest eigenvalue of WᵀW: ‖WᵀW v‖ for a unit v",
+         + power),
+        (_sigma(matrix) ** 2, "that is σ², the largest eigenvalue of WᵀW: ‖WᵀW v‖ for a unit v",
          "σ = ‖W v‖ for the converged unit vector v, or uᵀ W v"),
         (float(matrix.abs().max()), "that is the largest |entry| of the weight",
          "the spectral norm is the largest stretch ‖W v‖ over unit vectors v"),
         (float(matrix.abs().sum(dim=1).max()), "that is the largest row sum of |W| (the "
-         "∞-norm), an upper bound on σ, not σ", "power iteration on W and Wᵀ"),
+         "∞-norm), an upper bound on σ, not σ", power),
         (float(matrix.abs().sum(dim=0).max()), "that is the largest column sum of |W| (the "
-         "1-norm), an upper bound on σ, not σ", "power iteration on W and Wᵀ"),
+         "1-norm), an upper bound on σ, not σ", power),
         (1.0, "that is the norm of a normalised vector, 1 for every weight",
          "return uᵀ W v (or ‖W v‖), not ‖u‖ or ‖v‖"),
     ]
-    mistakes.insert(0, (_sigma(weight.reshape(-1, weight.shape[0]).double()),
-                        "the weight was flattened to the shape (in·k·k, out) by a reshape, "
-                        "which reorders its entries: a reshape is not a transpose",
-                        "weight.reshape(weight.shape[0], -1): one row per output channel"))
-    if weight.ndim == 4:
-        per_kernel = float(torch.linalg.matrix_norm(weight.double(), ord=2).max())
-        mistakes.insert(1, (per_kernel, "that is the largest σ of the k × k kernels "
-                            "weight[o, i]: matrix_norm and svdvals on a 4-D weight treat each "
-                            "kernel as a matrix", "flatten first: weight.reshape(weight.shape[0],"
-                            " -1), one row per output channel"))
-        for i in range(weight.shape[2]):
-            for j in range(weight.shape[3]):
-                mistakes.insert(2, (_sigma(weight[:, :, i, j].double()), "only one tap "
-                                    f"(weight[:, :, {i}, {j}]) of the convolution's kernel was "
-                                    "used", "flatten all of it: weight.reshape(weight.shape[0], "
-                                    "-1)"))
-    return mistakes
 
 
 @check("spectral_norm")
