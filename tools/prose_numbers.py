@@ -49,7 +49,7 @@ def _value(text: str) -> tuple[float, int]:
 def numbers(text: str) -> list[str]:
     """The numbers of a text, as written, arXiv identifiers left out."""
     text = ARXIV.sub(" ", text)
-    return [m.group(1).rstrip(".") for m in NUMBER.finditer(text)]
+    return NUMBER.findall(text)
 
 
 def sources(nb, path: Path) -> str:
@@ -80,12 +80,9 @@ def supported(text: str, found: list[tuple[float, str]]) -> bool:
 def unsupported(path: Path) -> list[Unsupported]:
     """Every number of ``path``'s Markdown cells that its outputs and reports do not hold."""
     nb = nbtools.read(path)
-    found = []
-    for text in numbers(sources(nb, path)) + re.findall(r"\d+(?:\.\d+)?", sources(nb, path)):
-        try:
-            found.append((float(text.replace(",", "")), text))
-        except ValueError:
-            continue
+    source = sources(nb, path)
+    found = [(_value(text)[0], text)
+             for text in numbers(source) + re.findall(r"\d+(?:\.\d+)?", source)]
     result = []
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "markdown":
