@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
@@ -42,8 +43,55 @@ def test_a_rounded_output_supports_the_prose_but_a_different_one_does_not():
     assert not prose_numbers.supported("80.90", found)  # more decimals than rounding gives
 
 
-def test_every_chapter_is_read(capsys):
+def test_every_chapter_and_solution_notebook_is_read(capsys):
     assert prose_numbers.main([]) == 0
     out = capsys.readouterr().out
     assert out.count("number(s) of the prose not found") == len(
-        list((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")))
+        list((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))) + len(
+        list((ROOT / "exercises" / "solutions").glob("[0-9][0-9]_*.ipynb")))
+
+
+def test_section_numbers_and_arxiv_identifiers_are_not_quantities():
+    text = "Goodfellow (2016, §5.1.1), section 5.1 and arXiv:1701.00160 say 0.25"
+    assert prose_numbers.numbers(text) == ["0.25"]
+
+
+def test_check_fails_on_an_unreviewed_number_and_on_a_stale_entry(tmp_path):
+    path = _notebook(tmp_path)
+    assert prose_numbers.problems(path, {"3.14": "typed on purpose"}) == []
+    unreviewed = prose_numbers.problems(path, {})
+    assert len(unreviewed) == 1 and "3.14" in unreviewed[0] and "typed by hand" in unreviewed[0]
+    stale = prose_numbers.problems(path, {"3.14": "typed on purpose", "80.9": "no longer needed"})
+    assert len(stale) == 1 and stale[0].startswith("80.9 is listed as reviewed")
+
+
+def test_a_quote_from_another_notebook_is_checked_against_that_notebooks_outputs(
+        tmp_path, monkeypatch):
+    monkeypatch.setattr(prose_numbers.nbtools, "ROOT", tmp_path)
+    path = _notebook(tmp_path)
+    other = nbformat.v4.new_notebook()
+    code = nbformat.v4.new_code_cell("print(pi)")
+    code.outputs = [nbformat.v4.new_output("stream", name="stdout", text="3.1416\n")]
+    other.cells = [code]
+    nbformat.write(other, tmp_path / "other.ipynb")
+    assert prose_numbers.problems(path, {"3.14": "from other.ipynb (its pi)"}) == []
+    code.outputs[0].text = "2.7183\n"  # the other notebook re-executed: the quote is stale
+    nbformat.write(other, tmp_path / "other.ipynb")
+    stale = prose_numbers.problems(path, {"3.14": "from other.ipynb (its pi)"})
+    assert len(stale) == 1 and "no longer hold it" in stale[0]
+    missing = prose_numbers.problems(path, {"3.14": "from gone.ipynb"})
+    assert len(missing) == 1 and "does not exist" in missing[0]
+
+
+def test_a_reviewed_number_needs_a_reason(tmp_path):
+    table = tmp_path / "reviewed.json"
+    table.write_text('{"notebooks/x.ipynb": {"3.14": " "}}', encoding="utf-8")
+    with pytest.raises(ValueError, match="needs a reason"):
+        prose_numbers.load_reviewed(table)
+
+
+def test_every_number_of_every_committed_notebook_is_computed_or_reviewed(capsys):
+    """A re-executed chapter whose new outputs no longer hold a number of its prose fails
+    here, with the number and its context: quote the new value (docs/AUTHORING.md)."""
+    code = prose_numbers.main(["--check"])
+    assert code == 0, capsys.readouterr().out
