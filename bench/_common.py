@@ -25,6 +25,8 @@ from pathlib import Path
 
 import torch
 
+from ganlib.utils import cpu_name
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -42,15 +44,6 @@ def loadavg() -> tuple[float, float, float] | None:
         return None
 
 
-def _cpu_model() -> str:
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return platform.processor() or platform.machine()
-    match = re.search(r"^model name\s*:\s*(.+)$", text, re.M)
-    return match.group(1).strip() if match else platform.machine()
-
-
 def machine_info(device: torch.device | str = "cpu") -> dict[str, object]:
     """What a benchmark table must state next to its figures."""
     try:
@@ -59,7 +52,7 @@ def machine_info(device: torch.device | str = "cpu") -> dict[str, object]:
         usable = os.cpu_count()
     info: dict[str, object] = {
         "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "cpu": _cpu_model(),
+        "cpu": cpu_name(),
         "logical_cores": os.cpu_count(),
         "usable_cores": usable,
         "torch_threads": torch.get_num_threads(),

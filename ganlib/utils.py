@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-__all__ = ["seed_everything", "get_device", "describe_environment", "check_int", "check_number",
-           "source_lines"]
+__all__ = ["seed_everything", "get_device", "describe_environment", "cpu_name", "check_int",
+           "check_number", "source_lines"]
 
 
 def check_int(name: str, value: object, minimum: int = 1) -> int:
@@ -106,6 +106,22 @@ def get_device(device: str | torch.device = "auto") -> torch.device:
     return dev
 
 
+def cpu_name() -> str:
+    """The CPU's model name (Linux: from /proc/cpuinfo), else what ``platform`` knows.
+
+    Worth printing beside a GAN's results: CPUs round some floating-point sums differently,
+    and a GAN's training can amplify that into a different outcome for the same seed."""
+    import platform
+    import re
+
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or platform.machine()
+    match = re.search(r"^model name\s*:\s*(.+)$", text, re.M)
+    return match.group(1).strip() if match else platform.machine()
+
+
 def describe_environment() -> dict[str, str]:
     """Versions and hardware, as short strings (for chapter 0 and bug reports)."""
     import platform
@@ -117,6 +133,7 @@ def describe_environment() -> dict[str, str]:
         "torch": torch.__version__,
         "torchvision": torchvision.__version__,
         "numpy": np.__version__,
+        "cpu": cpu_name(),
         "cpu threads": str(torch.get_num_threads()),
         "device (auto)": str(get_device("auto")),
     }

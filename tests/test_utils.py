@@ -78,7 +78,8 @@ def test_unknown_devices_are_rejected(bad):
 def test_describe_environment_reports_versions():
     info = describe_environment()
     assert info["torch"] == torch.__version__
-    assert {"python", "torchvision", "numpy", "device (auto)"} <= set(info)
+    assert {"python", "torchvision", "numpy", "cpu", "device (auto)"} <= set(info)
+    assert info["cpu"].strip()
 
 
 def test_check_int_and_check_number_name_the_argument_and_the_value():
