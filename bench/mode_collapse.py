@@ -196,11 +196,13 @@ def markdown(results: list[dict], methods: list[str], datasets: list[str], args,
 
 def machine() -> str:
     import torch
-    from _common import _cpu_model, loadavg
+    from _common import loadavg
+
+    from ganlib.utils import cpu_name
 
     load = loadavg()
     load = f", load average at the end {load[0]:.1f}" if load else ""
-    return (f"{_cpu_model()}, {os.cpu_count()} logical CPUs{load}; Python "
+    return (f"{cpu_name()}, {os.cpu_count()} logical CPUs{load}; Python "
             f"{platform.python_version()}, torch {torch.__version__}, {platform.system()}")
 
 
