@@ -172,3 +172,25 @@ def test_wgan_gp_lambda_scaled_generator_changes_only_the_units():
     assert scaled.latent_dim == 2
     assert torch.allclose(scaled(z), 100.0 * G(z))
     assert list(scaled.parameters()) == list(G.parameters())  # no weight of its own
+
+
+def test_dcgan_ablation_runs_its_rows_and_rebuilds_the_report_from_their_json(tmp_path):
+    env = {**os.environ, "GANLIB_OFFLINE": "1", "MPLBACKEND": "Agg"}
+    rows = ["section 5's settings", "without the extra layer"]
+    out = tmp_path / "ablation.md"
+    res = subprocess.run(
+        [sys.executable, str(BENCH / "dcgan_ablation.py"), "--tiny", "--rows", *rows,
+         "--json-dir", str(tmp_path / "runs"), "--out", str(out)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert res.returncode == 0, res.stdout + res.stderr
+    table = [line for line in out.read_text().splitlines() if line.startswith("| ")]
+    assert [line.split(" | ")[0].removeprefix("| ") for line in table[1:]] == rows
+    saved = json.loads(out.with_suffix(".json").read_text())
+    assert {name: [r["seed"] for r in runs] for name, runs in saved.items()} == {
+        rows[0]: [0], rows[1]: [0]}  # --tiny: one seed
+    # the report alone, from the saved runs, is the same report
+    again = tmp_path / "again.md"
+    files = sorted(str(p) for p in (tmp_path / "runs").glob("*.json"))
+    subprocess.run([sys.executable, str(BENCH / "dcgan_ablation.py"), "--report", *files,
+                    "--out", str(again)], cwd=ROOT, env=env, check=True, capture_output=True)
+    assert again.read_text() == out.read_text()
