@@ -31,10 +31,9 @@ class Batches:
         self.loader: Iterable | None = None
         self._iter: Iterator | None = None
         self.checked = False
-        self.prepare: Callable[[Tensor], Tensor] = lambda x: x
 
-    def bind(self, data: Any, batch_size: int, prepare: Callable[[Tensor], Tensor]) -> None:
-        self.batch_size, self.prepare = batch_size, prepare
+    def bind(self, data: Any, batch_size: int) -> None:
+        self.batch_size = batch_size
         self.tensor = self.sampler = self.loader = self._iter = None
         self.checked = False  # the first batch against the generator's samples
         if isinstance(data, TensorDataset):
@@ -63,16 +62,21 @@ class Batches:
                 "data must be a tensor or NumPy array (N, ...), a TensorDataset, an object with "
                 f".sample(n, generator) or an iterable of batches, got {type(data).__name__}")
 
-    def next(self) -> Tensor:
+    def next(self, prepare: Callable[[Tensor], Tensor]) -> Tensor:
+        """The next batch, passed through ``prepare`` (e.g. the trainer's move to its device).
+
+        ``prepare`` is an argument, not an attribute: a trainer's bound method kept here would
+        make a reference cycle, and every trainer would then outlive its last reference until
+        Python's cycle collector ran (with its data, models and optimizers)."""
         if self.tensor is not None:
             if self.pos + self.batch_size > len(self.perm):
                 self.perm = torch.randperm(len(self.tensor), generator=self.rng)
                 self.pos = 0
             idx = self.perm[self.pos : self.pos + self.batch_size]
             self.pos += self.batch_size
-            return self.prepare(self.tensor[idx.to(self.tensor.device)])
+            return prepare(self.tensor[idx.to(self.tensor.device)])
         if self.sampler is not None:
-            return self.prepare(self.sampler.sample(self.batch_size, generator=self.rng))
+            return prepare(self.sampler.sample(self.batch_size, generator=self.rng))
         for _ in range(2):
             if self._iter is None:
                 self._iter = iter(self.loader)
@@ -81,5 +85,5 @@ class Batches:
             except StopIteration:
                 self._iter = None
                 continue
-            return self.prepare(batch[0] if isinstance(batch, list | tuple) else batch)
+            return prepare(batch[0] if isinstance(batch, list | tuple) else batch)
         raise ValueError("the data loader yielded no batch")

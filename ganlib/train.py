@@ -20,6 +20,7 @@ raises :class:`~ganlib.steps.NonFiniteLossError`.
 
 from __future__ import annotations
 
+import gc
 import math
 import time
 import warnings
@@ -206,6 +207,11 @@ class Trainer:
         self.d_optimizer = (d_optimizer or (
             lambda p: torch.optim.Adam(p, lr=lr_d, betas=tuple(betas), fused=fused)
         ))(self.discriminator.parameters())
+        # torch's optimizer constructor leaves a reference cycle of stack frames behind, and
+        # those frames reach this __init__'s `self`: without this young-generation collection
+        # every trainer (models, optimizer state, data) would outlive its last reference until
+        # Python's next full collection, and ten trainers in a row could exhaust Binder's 2 GB.
+        gc.collect(1)
         self.data_rng = torch.Generator().manual_seed(seed)
         self.noise_rng = torch.Generator(device=self.device).manual_seed(seed + 1)
         self.fixed_noise = torch.randn(
@@ -325,7 +331,7 @@ class Trainer:
         if checkpoint_every and checkpoint is None:
             raise ValueError(f"checkpoint_every={checkpoint_every} needs a file: pass "
                              "checkpoint='run.pt'")
-        self._batches.bind(data, batch_size, self._prepare)
+        self._batches.bind(data, batch_size)
         if self._batches.tensor is not None:  # before any work; other sources: first batch
             self._check_batch(self._prepare(self._batches.tensor[:2]))
             self._batches.checked = True
@@ -413,7 +419,7 @@ class Trainer:
         for i in range(self.n_critic):
             self._phase = (f"critic iteration {i + 1} of {self.n_critic}" if self.n_critic > 1
                            else "discriminator's update")
-            real = self._batches.next()
+            real = self._batches.next(self._prepare)
             if not self._batches.checked:  # a loader's or sampler's first batch
                 self._check_batch(real)
                 self._batches.checked = True
