@@ -12,7 +12,7 @@ at which both aims were first met, or the best confidence seen when they were no
     python bench/dcgan_ablation.py --rows "without R1" --json-dir runs/
     python bench/dcgan_ablation.py --report runs/*.json   # the report from saved rows
 
-`--report` rebuilds dcgan_ablation.md and .json from the JSON files that `time_to_quality.py
+`--report` rebuilds dcgan_ablation.md from the JSON files that `time_to_quality.py
 --json` (or this script's `--json-dir`) wrote, so rows can run on separate cores or machines.
 """
 
@@ -71,7 +71,7 @@ def _seed_cell(run: dict) -> str:
     if run["reached"]:
         return f"{run['reached']['step']:,}"
     best = max(t["confidence"] for t in run["trajectory"])
-    return f"not in {run['steps_run']:,} (best confidence {best:.2f})"
+    return f"not in {run['steps_run']:,} (best confidence {best:.3f})"
 
 
 def report(files: list[Path]) -> dict:
@@ -93,11 +93,14 @@ def report(files: list[Path]) -> dict:
         met = sum(1 for r in group if r["reached"])
         last_kl = ", ".join(f"{r['trajectory'][-1]['class_kl']:.3f}" for r in group)
         ms = [1000 * r["train_cpu_s"] / r["steps_run"] for r in group]
+        cpu = " / ".join(f"{r['reached']['train_cpu_s']:.0f} s" if r["reached"] else "–"
+                         for r in group)
         table.append([name, what, f"{met}/{len(group)}",
-                      " / ".join(f"{r['seed']}: {_seed_cell(r)}" for r in group), last_kl,
-                      f"{min(ms):.0f}–{max(ms):.0f}" if len(ms) > 1 else f"{ms[0]:.0f}"])
-    machines = sorted({f"{d['machine']['cpu']}, torch {d['machine']['torch']}, "
-                       f"{d['machine']['date']}" for d in loaded})
+                      " / ".join(f"{r['seed']}: {_seed_cell(r)}" for r in group), cpu, last_kl,
+                      f"{min(ms):.0f}–{max(ms):.0f}" if round(min(ms)) != round(max(ms))
+                      else f"{ms[0]:.0f}"])
+    machines = sorted({f"{d['machine']['cpu']}, torch {d['machine']['torch']}" for d in loaded})
+    dates = sorted(d["machine"]["date"] for d in loaded)
     lines = [
         "# Chapter 3, section 5, one change at a time",
         "",
@@ -108,11 +111,14 @@ def report(files: list[Path]) -> dict:
         "steps; one CPU thread per run.",
         "",
         markdown_table(["row", "differs from section 5's settings", "aims met",
-                        "steps to the aims, per seed", "class KL at the last check",
-                        "CPU ms per step"], table),
+                        "steps to the aims, per seed", "CPU time to the aims, per seed",
+                        "class KL at the last check", "CPU ms per step"], table),
         "",
-        "Runs: " + "; ".join(machines) + ". Several rows ran side by side on a 2-core machine, "
-        "so CPU time per step is the comparable figure, not wall time.",
+        "Runs: " + "; ".join(machines) + f"; rows started {', '.join(dates)}. Several rows "
+        "ran side by side on a 2-core machine, so CPU time is the comparable figure, not wall "
+        "time. Each row's runs, as `time_to_quality.py --json` wrote them, are in "
+        "`bench/dcgan_ablation_runs/`; `python bench/dcgan_ablation.py --report "
+        "bench/dcgan_ablation_runs/*.json` rebuilds this report from them.",
         "",
     ]
     return {"markdown": "\n".join(lines), "rows": rows}
@@ -121,7 +127,7 @@ def report(files: list[Path]) -> dict:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--rows", nargs="+", choices=list(ROWS), default=list(ROWS))
-    p.add_argument("--json-dir", type=Path, default=Path("dcgan_ablation_runs"),
+    p.add_argument("--json-dir", type=Path, default=HERE / "dcgan_ablation_runs",
                    help="where each row's time_to_quality JSON goes")
     p.add_argument("--report", nargs="+", type=Path,
                    help="only rebuild the report from these JSON files")
@@ -139,8 +145,6 @@ def main(argv: list[str] | None = None) -> int:
             files.append(path)
     made = report(files)
     args.out.write_text(made["markdown"], encoding="utf-8")
-    args.out.with_suffix(".json").write_text(json.dumps(made["rows"], indent=1) + "\n",
-                                             encoding="utf-8")
     print(made["markdown"])
     return 0
 
