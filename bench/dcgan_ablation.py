@@ -4,7 +4,8 @@ Section 5 of chapter 3 changes three things at once from section 3's DCGAN: the 
 a discriminator without batch norm), one more stride-2 layer in each network (digits framed to
 32 px) and batches of 32 at twice the learning rate. Each row below is `time_to_quality.py`'s
 MNIST task (offline digits, width 32, both aims checked every 500 steps: classifier confidence
->= 0.9 and class-histogram KL <= 0.05) with section 5's settings or with one of them undone. A
+>= 0.9 and class-histogram KL <= 0.05) with section 5's settings or with one or two of the
+changes undone. A
 row runs its seeds one after the other on one CPU thread; the report gives, per seed, the step
 at which both aims were first met, or the best confidence seen when they were not.
 
@@ -61,10 +62,8 @@ def row_argv(name: str) -> list[str]:
 
 def row_setting(name: str, tiny: bool = False) -> str:
     """The ``setting`` label time_to_quality.py gives this row's runs."""
-    args = time_to_quality.parse(row_argv(name) + (["--tiny"] if tiny else []))
-    setting = (f"DCGAN {args.mnist_size} px w{args.mnist_width} b{args.mnist_batch} "
-               f"lr {args.mnist_lr:g} D {args.mnist_d_norm} norm")
-    return setting + (f" R1 γ={args.mnist_r1:g}" if args.mnist_r1 > 0 else "")
+    return time_to_quality.mnist_setting(
+        time_to_quality.parse(row_argv(name) + (["--tiny"] if tiny else [])))
 
 
 def _seed_cell(run: dict) -> str:
@@ -74,8 +73,8 @@ def _seed_cell(run: dict) -> str:
     return f"not in {run['steps_run']:,} (best confidence {best:.3f})"
 
 
-def report(files: list[Path]) -> dict:
-    """Group the runs of ``files`` by row; the Markdown report and its data."""
+def report(files: list[Path]) -> str:
+    """The Markdown report of the runs in ``files``, grouped by row."""
     loaded = [json.loads(f.read_text(encoding="utf-8")) for f in files]
     runs = [run for data in loaded for run in data["runs"]]
     by_setting = {row_setting(name, tiny): name for name in ROWS for tiny in (False, True)}
@@ -121,7 +120,7 @@ def report(files: list[Path]) -> dict:
         "bench/dcgan_ablation_runs/*.json` rebuilds this report from them.",
         "",
     ]
-    return {"markdown": "\n".join(lines), "rows": rows}
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -144,8 +143,8 @@ def main(argv: list[str] | None = None) -> int:
                                  + (["--tiny"] if args.tiny else []))
             files.append(path)
     made = report(files)
-    args.out.write_text(made["markdown"], encoding="utf-8")
-    print(made["markdown"])
+    args.out.write_text(made, encoding="utf-8")
+    print(made)
     return 0
 
 

@@ -134,13 +134,24 @@ def toy_run(args, task: str, lam: float, seed: int) -> dict:
 
 
 # ---------------------------------------------------------------------------------- MNIST
+def mnist_d_norm(args) -> str:
+    """The discriminator's normalisation: the R1 penalty wants none, else DCGAN's batch norm."""
+    return args.mnist_d_norm or ("none" if args.mnist_r1 > 0 else "batch")
+
+
+def mnist_setting(args) -> str:
+    """The label of an MNIST run's settings in the report (bench/dcgan_ablation.py reads it)."""
+    setting = (f"DCGAN {args.mnist_size} px w{args.mnist_width} b{args.mnist_batch} "
+               f"lr {args.mnist_lr:g} D {mnist_d_norm(args)} norm")
+    return setting + (f" R1 γ={args.mnist_r1:g}" if args.mnist_r1 > 0 else "")
+
+
 def mnist_run(args, seed: int, images, clf) -> dict:
     from ganlib.classifier import digit_scores
 
     torch.manual_seed(seed)
     G = DCGANGenerator(100, 1, args.mnist_size, args.mnist_width)
-    r1 = args.mnist_r1 > 0  # the R1 penalty wants a discriminator without batch norm
-    norm = args.mnist_d_norm or ("none" if r1 else "batch")
+    norm = mnist_d_norm(args)
     D = DCGANDiscriminator(1, args.mnist_size, args.mnist_width, norm=norm)
     # non-saturating loss and Adam's betas (0.5, 0.999): the Trainer's defaults
     trainer = Trainer(G, D, r1_weight=args.mnist_r1, lr=args.mnist_lr, device="cpu", seed=seed)
@@ -156,10 +167,7 @@ def mnist_run(args, seed: int, images, clf) -> dict:
     out = _run_until(trainer, images, args.mnist_batch, args.mnist_eval_every,
                      args.mnist_max_steps, args.mnist_max_seconds, evaluate, meets,
                      lambda s: s["modes"] == 10)
-    setting = (f"DCGAN {args.mnist_size} px w{args.mnist_width} b{args.mnist_batch} "
-               f"lr {args.mnist_lr:g}")
-    setting += f" D {norm} norm" + (f" R1 γ={args.mnist_r1:g}" if r1 else "")
-    return {"task": "mnist", "setting": setting, "seed": seed, **out}
+    return {"task": "mnist", "setting": mnist_setting(args), "seed": seed, **out}
 
 
 def real_floor(args, clf) -> dict:
