@@ -27,17 +27,29 @@ class Batches:
         self.perm = torch.empty(0, dtype=torch.long)
         self.pos = 0
         self.tensor: Tensor | None = None
+        self.labels: Tensor | None = None
+        self.labelled = False
         self.sampler = None
         self.loader: Iterable | None = None
         self._iter: Iterator | None = None
         self.checked = False
 
-    def bind(self, data: Any, batch_size: int) -> None:
-        self.batch_size = batch_size
-        self.tensor = self.sampler = self.loader = self._iter = None
+    def bind(self, data: Any, batch_size: int, labelled: bool = False) -> None:
+        self.batch_size, self.labelled = batch_size, labelled
+        self.tensor = self.labels = self.sampler = self.loader = self._iter = None
         self.checked = False  # the first batch against the generator's samples
         if isinstance(data, TensorDataset):
+            if labelled:
+                if len(data.tensors) < 2:
+                    raise ValueError("a conditional GAN needs labelled data: a TensorDataset of "
+                                     "(samples, labels), got one with a single tensor")
+                self.labels = data.tensors[1]
             data = data.tensors[0]
+        elif labelled and (isinstance(data, Tensor | np.ndarray)
+                           or callable(getattr(data, "sample", None))):
+            raise TypeError("a conditional GAN needs labelled data: a TensorDataset of (samples, "
+                            "labels), e.g. ganlib.data.load_mnist(), or a loader yielding "
+                            f"(samples, labels) batches; got {type(data).__name__}")
         if isinstance(data, np.ndarray):
             data = torch.from_numpy(data)
         if isinstance(data, Tensor):
@@ -68,15 +80,27 @@ class Batches:
         ``prepare`` is an argument, not an attribute: a trainer's bound method kept here would
         make a reference cycle, and every trainer would then outlive its last reference until
         Python's cycle collector ran (with its data, models and optimizers)."""
+        return prepare(self._draw()[0])
+
+    def next_labelled(self, prepare: Callable[[Tensor], Tensor]) -> tuple[Tensor, Tensor]:
+        """The next batch through ``prepare`` and its labels (as stored), for ``labelled``."""
+        x, y = self._draw()
+        if y is None:
+            raise ValueError("a conditional GAN needs labelled batches: the data loader yielded "
+                             "samples without labels (expected (samples, labels) pairs)")
+        return prepare(x), y
+
+    def _draw(self) -> tuple[Tensor, Tensor | None]:
         if self.tensor is not None:
             if self.pos + self.batch_size > len(self.perm):
                 self.perm = torch.randperm(len(self.tensor), generator=self.rng)
                 self.pos = 0
             idx = self.perm[self.pos : self.pos + self.batch_size]
             self.pos += self.batch_size
-            return prepare(self.tensor[idx.to(self.tensor.device)])
+            x = self.tensor[idx.to(self.tensor.device)]
+            return x, None if self.labels is None else self.labels[idx.to(self.labels.device)]
         if self.sampler is not None:
-            return prepare(self.sampler.sample(self.batch_size, generator=self.rng))
+            return self.sampler.sample(self.batch_size, generator=self.rng), None
         for _ in range(2):
             if self._iter is None:
                 self._iter = iter(self.loader)
@@ -85,5 +109,7 @@ class Batches:
             except StopIteration:
                 self._iter = None
                 continue
-            return prepare(batch[0] if isinstance(batch, list | tuple) else batch)
+            if isinstance(batch, list | tuple):
+                return batch[0], (batch[1] if self.labelled and len(batch) > 1 else None)
+            return batch, None
         raise ValueError("the data loader yielded no batch")

@@ -43,6 +43,7 @@ from .checkpoint import (
     load_safely,
     save_atomically,
 )
+from .conditional import check_labels, conditional_discriminator_step, conditional_generator_step
 from .history import COLUMNS, History
 from .interrupts import CtrlC
 from .losses import LOSSES
@@ -130,6 +131,17 @@ class Trainer:
             :class:`Speed` (``Speed.fast(device)`` picks what helps on a GPU).
         n_fixed: size of the fixed noise batch used for progress snapshots.
         seed: seed of the trainer's own generators (data order, noise, α of the penalty).
+        n_classes: train a **conditional** GAN over this many classes (None: unconditional).
+            The data must be labelled (a ``TensorDataset`` of samples and labels, such as
+            :func:`ganlib.data.load_mnist`'s, or a loader of ``(samples, labels)``); the
+            generator is called ``G(z, y)`` and the discriminator ``D(x, y)``. D's fakes are
+            generated for the real batch's labels (both halves of its batch hold the same
+            classes; the gradient penalty needs it); G's update asks for labels drawn
+            uniformly from the classes. The fixed noise comes with the labels 0, 1, …, K−1
+            repeated. See :mod:`ganlib.conditional`.
+        aux_weight: AC-GAN (Odena et al. 2017): the discriminator is called ``D(x)`` and
+            returns ``(logits, class_logits)``; both losses add ``aux_weight`` × the class
+            cross-entropy (the paper's weight is 1). Needs ``n_classes``.
     """
 
     def __init__(
@@ -153,6 +165,8 @@ class Trainer:
         speed: Speed | None = None,
         n_fixed: int = 64,
         seed: int = 0,
+        n_classes: int | None = None,
+        aux_weight: float = 0.0,
     ) -> None:
         for name, net in (("generator", generator), ("discriminator", discriminator)):
             if not isinstance(net, nn.Module):
@@ -175,6 +189,14 @@ class Trainer:
         speed = Speed() if speed is None else speed
         if not isinstance(speed, Speed):
             raise TypeError(f"speed must be a ganlib.train.Speed, got {type(speed).__name__}")
+        self.n_classes = None if n_classes is None else check_int("n_classes", n_classes,
+                                                                   minimum=2)
+        self.aux_weight = check_number("aux_weight", aux_weight)
+        if self.n_classes is None and self.aux_weight > 0:
+            raise ValueError(f"aux_weight={aux_weight} (AC-GAN) needs labels: pass n_classes")
+        if self.n_classes is not None and (self.r1_weight > 0 or self.clip_value is not None):
+            raise ValueError("a conditional Trainer (n_classes given) supports the gradient "
+                             "penalty but not r1_weight or clip_value")
         if self.r1_weight > 0 and any(isinstance(m, nn.modules.batchnorm._BatchNorm)
                                       for m in discriminator.modules()):
             warnings.warn(
@@ -217,6 +239,8 @@ class Trainer:
         self.fixed_noise = torch.randn(
             n_fixed, latent_dim, generator=torch.Generator().manual_seed(seed + 2)
         ).to(self.device)
+        self.fixed_labels = (None if self.n_classes is None else
+                             torch.arange(n_fixed, device=self.device) % self.n_classes)
         self.history = History()
         self.snapshots: list[tuple[int, Tensor]] = []
         self.step = 0
@@ -230,23 +254,40 @@ class Trainer:
         """Noise ``(n, latent_dim)`` from the trainer's generator, on its device."""
         return torch.randn(n, self.latent_dim, generator=self.noise_rng, device=self.device)
 
+    def random_labels(self, n: int) -> Tensor:
+        """Labels ``(n,)`` drawn uniformly from the classes with the trainer's generator."""
+        return torch.randint(self.n_classes, (n,), generator=self.noise_rng, device=self.device)
+
+    def _generate(self, z: Tensor, labels: Tensor | None) -> Tensor:
+        return self.generator(z) if self.n_classes is None else self.generator(z, labels)
+
     @torch.no_grad()
-    def sample(self, n: int | None = None, z: Tensor | None = None) -> Tensor:
+    def sample(self, n: int | None = None, z: Tensor | None = None,
+               labels: Tensor | None = None) -> Tensor:
         """Generated samples on the CPU: from ``z``, or from ``n`` fresh noise vectors.
 
-        The generator runs in eval mode (batch norm uses its running statistics) and
-        returns to its previous mode afterwards. Training's random state is not touched.
+        A conditional trainer's samples are of classes ``labels`` ``(N,)`` (default: 0, 1,
+        …, K−1 repeated). The generator runs in eval mode (batch norm uses its running
+        statistics) and returns to its previous mode afterwards. Training's random state
+        is not touched.
         """
         if z is None:
             if n is None:
                 raise ValueError("give either n (a number of samples) or z (a noise batch)")
             z = torch.randn(n, self.latent_dim, generator=torch.Generator().manual_seed(
                 self.seed + 3 + self.step)).to(self.device)
+        if self.n_classes is None:
+            if labels is not None:
+                raise ValueError("labels are for a conditional trainer (n_classes given)")
+        else:
+            labels = (torch.arange(len(z)) % self.n_classes if labels is None else labels)
+            check_labels(labels, len(z), self.n_classes, "labels (one per noise vector)")
+            labels = labels.to(self.device)
         was_training = self.generator.training
         self.generator.eval()
         try:
             with self._autocast():
-                out = self.generator(z.to(self.device))
+                out = self._generate(z.to(self.device), labels)
         finally:
             self.generator.train(was_training)
         return out.float().cpu()
@@ -271,12 +312,18 @@ class Trainer:
             x = x.contiguous(memory_format=torch.channels_last)
         return x
 
+    def _labels(self, labels: Tensor, n: int) -> Tensor:
+        """A real batch's labels, checked, on the device."""
+        check_labels(labels, n, self.n_classes, "the data's labels")
+        return labels.to(self.device, non_blocking=True)
+
     def _check_batch(self, real: Tensor) -> None:
         with torch.no_grad():
             was = self.generator.training
             self.generator.eval()
             try:
-                fake = self.generator(self.fixed_noise[:2])
+                fake = self._generate(self.fixed_noise[:2], None if self.fixed_labels is None
+                                      else self.fixed_labels[:2])
             finally:
                 self.generator.train(was)
         if tuple(fake.shape[1:]) != tuple(real.shape[1:]):
@@ -331,7 +378,9 @@ class Trainer:
         if checkpoint_every and checkpoint is None:
             raise ValueError(f"checkpoint_every={checkpoint_every} needs a file: pass "
                              "checkpoint='run.pt'")
-        self._batches.bind(data, batch_size)
+        self._batches.bind(data, batch_size, labelled=self.n_classes is not None)
+        if self._batches.labels is not None:  # all of them, once
+            self._labels(self._batches.labels, len(self._batches.labels))
         if self._batches.tensor is not None:  # before any work; other sources: first batch
             self._check_batch(self._prepare(self._batches.tensor[:2]))
             self._batches.checked = True
@@ -387,9 +436,9 @@ class Trainer:
         before = self._capture()
         try:
             with torch.enable_grad():
-                d, fake = self._critic_updates()
+                d, fake, labels = self._critic_updates()
                 with ctrl_c.shield():
-                    g_loss = self._generator_update(fake)
+                    g_loss = self._generator_update(fake, labels)
                     row = self._row(d, g_loss) if log else None
                     self.step += 1
                     self.elapsed = time.perf_counter() - started
@@ -412,35 +461,53 @@ class Trainer:
             raise
         return row
 
-    def _critic_updates(self) -> tuple[dict[str, Tensor], Tensor]:
+    def _critic_updates(self) -> tuple[dict[str, Tensor], Tensor, Tensor | None]:
         """Algorithm 1's inner loop: ``n_critic`` updates of D, each on new real and fake
-        batches. Returns the last update's statistics and, with ``reuse_fakes``, its fakes."""
-        G, D = self.generator, self.discriminator
+        batches. Returns the last update's statistics and, with ``reuse_fakes``, its fakes
+        (and, for a conditional GAN, their labels)."""
+        D, labels = self.discriminator, None
         for i in range(self.n_critic):
             self._phase = (f"critic iteration {i + 1} of {self.n_critic}" if self.n_critic > 1
                            else "discriminator's update")
-            real = self._batches.next(self._prepare)
+            if self.n_classes is None:
+                real = self._batches.next(self._prepare)
+            else:
+                real, labels = self._batches.next_labelled(self._prepare)
+                labels = self._labels(labels, len(real))
             if not self._batches.checked:  # a loader's or sampler's first batch
                 self._check_batch(real)
                 self._batches.checked = True
             keep_graph = self.reuse_fakes and i == self.n_critic - 1
             with self._autocast(), torch.set_grad_enabled(keep_graph):
-                fake = G(self.noise(len(real)))
-            d = discriminator_step(
-                D, self.d_optimizer, real, fake, loss=self.loss, gp_weight=self.gp_weight,
-                r1_weight=self.r1_weight, clip_value=self.clip_value, rng=self.noise_rng,
-                autocast=self._autocast)
-        return d, fake
+                fake = self._generate(self.noise(len(real)), labels)  # for the real labels
+            if labels is None:
+                d = discriminator_step(
+                    D, self.d_optimizer, real, fake, loss=self.loss, gp_weight=self.gp_weight,
+                    r1_weight=self.r1_weight, clip_value=self.clip_value, rng=self.noise_rng,
+                    autocast=self._autocast)
+            else:
+                d = conditional_discriminator_step(
+                    D, self.d_optimizer, real, labels, fake, labels, loss=self.loss,
+                    aux_weight=self.aux_weight, gp_weight=self.gp_weight, rng=self.noise_rng,
+                    autocast=self._autocast)
+        return d, fake, labels
 
-    def _generator_update(self, fake: Tensor) -> Tensor:
-        """One update of G: on a fresh batch of noise, as in both papers (or on ``fake``,
-        the last critic iteration's fakes, with ``reuse_fakes``)."""
+    def _generator_update(self, fake: Tensor, labels: Tensor | None) -> Tensor:
+        """One update of G: on a fresh batch of noise (and, for a conditional GAN, of labels
+        drawn uniformly), as in both papers; or on ``fake``, the last critic iteration's
+        fakes, with ``reuse_fakes``."""
         self._phase = "generator's update"
         if not self.reuse_fakes:
+            if labels is not None:
+                labels = self.random_labels(len(fake))
             with self._autocast():
-                fake = self.generator(self.noise(len(fake)))
-        return generator_step(self.discriminator, self.g_optimizer, fake, loss=self.loss,
-                              autocast=self._autocast)
+                fake = self._generate(self.noise(len(fake)), labels)
+        if labels is None:
+            return generator_step(self.discriminator, self.g_optimizer, fake, loss=self.loss,
+                                  autocast=self._autocast)
+        return conditional_generator_step(self.discriminator, self.g_optimizer, fake, labels,
+                                          loss=self.loss, aux_weight=self.aux_weight,
+                                          autocast=self._autocast)
 
     def _row(self, d: dict[str, Tensor], g_loss: Tensor) -> dict[str, float]:
         squash = torch.sigmoid if self.loss in ("minimax", "nonsaturating") else (lambda t: t)
@@ -493,7 +560,7 @@ class Trainer:
     # ---------------------------------------------------------------- checkpoints
     def _config(self) -> dict[str, Any]:
         """The settings a checkpoint must agree with to be resumed by this trainer."""
-        return {"loss": self.loss, "latent_dim": self.latent_dim,
+        return {"loss": self.loss, "latent_dim": self.latent_dim, "n_classes": self.n_classes,
                 "g_optimizer": type(self.g_optimizer).__name__,
                 "d_optimizer": type(self.d_optimizer).__name__,
                 "noise_device": self.noise_rng.device.type}
@@ -505,7 +572,8 @@ class Trainer:
             "config": self._config(),
             "settings": {"n_critic": self.n_critic, "gp_weight": self.gp_weight,
                          "r1_weight": self.r1_weight, "clip_value": self.clip_value,
-                         "reuse_fakes": self.reuse_fakes, "speed": asdict(self.speed)},
+                         "reuse_fakes": self.reuse_fakes, "aux_weight": self.aux_weight,
+                         "speed": asdict(self.speed)},
             "step": self.step,
             "elapsed": self.elapsed,
             "generator": self.generator.state_dict(),
