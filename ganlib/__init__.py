@@ -10,6 +10,8 @@ Modules, one job each:
 - :mod:`~ganlib.losses` — GAN losses on logits, the WGAN-GP gradient penalty, R1.
 - :mod:`~ganlib.steps` — the GAN update: one discriminator step, one generator step.
 - :mod:`~ganlib.train` — :class:`~ganlib.train.Trainer`, the loop around the two steps.
+- :mod:`~ganlib.conditional` — conditional GANs: a generator asked for a class, three
+  discriminators (concatenated label, projection, AC-GAN) and their update.
 - :mod:`~ganlib.history` — the training record, one row per logged step.
 - :mod:`~ganlib.batches` — endless real batches with a position a checkpoint can hold.
 - :mod:`~ganlib.interrupts` — Ctrl-C that waits for the end of a training step.

@@ -29,6 +29,10 @@ Scores of a batch of images (:func:`digit_scores`):
 
 Every score should be read next to the same score of *real held-out digits* against the
 same reference set: that is the floor a perfect generator reaches with as many samples.
+
+Scores of a conditional generator, class by class (:func:`class_scores`): how often the
+classifier reads the digit that was asked for, the Fréchet distance within each class
+next to its own real-data floor, and the diversity within each class.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from __future__ import annotations
 import argparse
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -56,6 +61,9 @@ __all__ = [
     "frechet_distance",
     "DigitScores",
     "digit_scores",
+    "ClassScores",
+    "class_scores",
+    "first_of_each_class",
     "inception_metrics",
 ]
 
@@ -304,6 +312,133 @@ def digit_scores(
         fid=fid,
         histogram=tuple(float(h) for h in hist),
     )
+
+
+@dataclass(frozen=True)
+class ClassScores:
+    """Class-by-class scores of digits generated for given labels (see :func:`class_scores`).
+
+    Tuples hold one value per class 0–9; ``table()`` shows them as a ``pandas.DataFrame``.
+    """
+
+    n_per_class: tuple[int, ...]
+    accuracy: tuple[float, ...]
+    confidence: tuple[float, ...]
+    fd: tuple[float, ...]
+    floor: tuple[float, ...]
+    diversity: tuple[float, ...]
+    overall_accuracy: float
+    overall_fd: float
+    overall_floor: float
+
+    def table(self):
+        """One row per class: n, accuracy, confidence, fd, floor, fd / floor, diversity."""
+        import pandas as pd
+
+        df = pd.DataFrame({"n": self.n_per_class, "accuracy": self.accuracy,
+                           "confidence": self.confidence, "fd": self.fd, "floor": self.floor,
+                           "diversity": self.diversity})
+        df.insert(5, "fd / floor", df["fd"] / df["floor"])
+        df.index.name = "class"
+        return df
+
+
+def _mean_pairwise_distance(x: Tensor) -> float:
+    """Mean L2 distance between two different images of ``x`` ``(N, ...)``, N ≥ 2."""
+    flat = x.reshape(len(x), -1).double()
+    d = torch.cdist(flat, flat)
+    return float(d.sum() / (len(x) * (len(x) - 1)))
+
+
+def class_scores(
+    images: Tensor,
+    labels: Tensor,
+    reference: Tensor,
+    reference_labels: Tensor,
+    floor_images: Tensor,
+    floor_labels: Tensor,
+    model: MNISTClassifier | None = None,
+) -> ClassScores:
+    """Score digits generated for ``labels`` class by class, each beside real digits.
+
+    Args:
+        images, labels: generated digits ``(N, 1, S, S)`` in [-1, 1] and the class each
+            was asked for ``(N,)``.
+        reference, reference_labels: real digits the Fréchet distances compare with (e.g.
+            the held-out split), with their classes.
+        floor_images, floor_labels: other real digits (e.g. from the training split), **as
+            many of each class as** ``images``: scored like the generated ones, they give
+            each class's floor (a perfect generator's value with as many samples).
+        model: the classifier; the shipped one when None.
+
+    Per class ``c``: ``accuracy`` (share of the digits asked to be ``c`` that the
+    classifier reads as ``c``), ``confidence`` (their mean top-class probability), ``fd``
+    (Fréchet distance of their 64 features to the reference digits of class ``c``),
+    ``floor`` (the same for the floor digits of class ``c``) and ``diversity`` (mean
+    pixel distance between two of them, divided by the same for the floor digits: 1 is as
+    varied as real digits, below 1 less varied). Overall: mean accuracy, and the Fréchet
+    distance of all generated (and all floor) digits to the whole reference set.
+    """
+    from .conditional import check_labels
+
+    for what, x, y in (("labels", images, labels), ("reference_labels", reference,
+                                                    reference_labels),
+                       ("floor_labels", floor_images, floor_labels)):
+        check_labels(y, len(x), 10, what)
+    counts = torch.bincount(labels.cpu(), minlength=10)
+    floor_counts = torch.bincount(floor_labels.cpu(), minlength=10)
+    if not torch.equal(counts, floor_counts):
+        raise ValueError("expected as many floor digits as generated digits of each class, got "
+                         f"{counts.tolist()} generated and {floor_counts.tolist()} floor digits")
+    ref_counts = torch.bincount(reference_labels.cpu(), minlength=10)
+    if int(counts.min()) < 2 or int(ref_counts.min()) < 2:
+        raise ValueError("expected at least 2 generated and 2 reference digits of every class, "
+                         f"got {counts.tolist()} and {ref_counts.tolist()}")
+    model = load_classifier() if model is None else model
+    logits, feats = classifier_outputs(images, model)
+    _, floor_feats = classifier_outputs(floor_images, model)
+    _, ref_feats = classifier_outputs(reference, model)
+    probs = logits.softmax(1)
+    labels, floor_labels, reference_labels = (labels.cpu(), floor_labels.cpu(),
+                                              reference_labels.cpu())
+    per_class: dict[str, list[float]] = {k: [] for k in ("acc", "conf", "fd", "floor", "div")}
+    for c in range(10):
+        mine, floor, ref = labels == c, floor_labels == c, reference_labels == c
+        per_class["acc"].append(float((probs[mine].argmax(1) == c).float().mean()))
+        per_class["conf"].append(float(probs[mine].max(1).values.mean()))
+        per_class["fd"].append(frechet_distance(feats[mine], ref_feats[ref]))
+        per_class["floor"].append(frechet_distance(floor_feats[floor], ref_feats[ref]))
+        per_class["div"].append(_mean_pairwise_distance(images[mine.to(images.device)])
+                                / _mean_pairwise_distance(floor_images[floor.to(
+                                    floor_images.device)]))
+    return ClassScores(
+        n_per_class=tuple(int(n) for n in counts),
+        accuracy=tuple(per_class["acc"]),
+        confidence=tuple(per_class["conf"]),
+        fd=tuple(per_class["fd"]),
+        floor=tuple(per_class["floor"]),
+        diversity=tuple(per_class["div"]),
+        overall_accuracy=float((probs.argmax(1) == labels).float().mean()),
+        overall_fd=frechet_distance(feats, ref_feats),
+        overall_floor=frechet_distance(floor_feats, ref_feats),
+    )
+
+
+def first_of_each_class(images: Tensor, labels: Tensor,
+                        counts: Sequence[int] | Tensor) -> tuple[Tensor, Tensor]:
+    """The first ``counts[c]`` digits of each class ``c`` (e.g. a floor set with as many
+    digits of each class as a reference set: ``torch.bincount(reference_labels)``).
+
+    Raises a ``ValueError`` naming the class when a class has fewer digits than asked.
+    """
+    idx = []
+    for c, n in enumerate(torch.as_tensor(counts).tolist()):
+        of_c = (labels == c).nonzero().flatten()
+        if len(of_c) < n:
+            raise ValueError(f"expected at least {n} digits of class {c}, got {len(of_c)}")
+        idx.append(of_c[:n])
+    order = torch.cat(idx)
+    return images[order], labels[order]
 
 
 def inception_metrics(

@@ -40,14 +40,19 @@ __all__ = [
     "conditional_discriminator_step",
     "conditional_generator_step",
     "class_grid_labels",
+    "DESIGNS",
+    "mnist_conditional_gan",
 ]
 
+DESIGNS = ("concat", "projection", "acgan")
 
-def check_labels(labels: object, n: int, n_classes: int, what: str = "labels") -> None:
+
+def check_labels(labels: object, n: int, n_classes: int,
+                 what: str = "labels (one per sample)") -> None:
     """Raise a ``ValueError`` unless ``labels`` is an integer tensor ``(n,)`` in ``[0, n_classes)``.
 
     The message names what was expected and what was received, e.g. ``expected labels
-    of shape (64,) (one per sample), got (64, 10)``: one-hot labels, a batch of labels
+    (one per sample) of shape (64,), got (64, 10)``: one-hot labels, a batch of labels
     that does not match the batch of noise or images, floats, or values out of range.
     """
     if not isinstance(labels, Tensor):
@@ -59,8 +64,7 @@ def check_labels(labels: object, n: int, n_classes: int, what: str = "labels") -
     if tuple(labels.shape) != (n,):
         hint = (" — one-hot labels? pass class indices, e.g. labels.argmax(1)"
                 if labels.ndim == 2 and labels.shape[-1] == n_classes else "")
-        raise ValueError(f"expected {what} of shape ({n},) (one per sample), got "
-                         f"{tuple(labels.shape)}{hint}")
+        raise ValueError(f"expected {what} of shape ({n},), got {tuple(labels.shape)}{hint}")
     if n and (int(labels.min()) < 0 or int(labels.max()) >= n_classes):
         raise ValueError(f"expected {what} in [0, {n_classes - 1}] ({n_classes} classes), got "
                          f"values from {int(labels.min())} to {int(labels.max())}")
@@ -100,7 +104,17 @@ class ConditionalMLPGenerator(nn.Module):
     def forward(self, z: Tensor, labels: Tensor) -> Tensor:
         _check_noise(z, self.latent_dim)
         check_labels(labels, len(z), self.n_classes, "labels (one per noise vector)")
-        h = torch.cat([z, self.embed(labels.to(z.device)).to(z.dtype)], dim=1)
+        return self.from_embedding(z, self.embed(labels.to(z.device)))
+
+    def from_embedding(self, z: Tensor, embedding: Tensor) -> Tensor:
+        """Samples for label *embeddings* ``(N, embed_dim)`` instead of labels, e.g. points
+        between two classes' embeddings (``G(z, y)`` is ``from_embedding(z, embed(y))``)."""
+        _check_noise(z, self.latent_dim)
+        check_batch_shape(embedding, (self.embed_dim,), "label embeddings")
+        if len(embedding) != len(z):
+            raise ValueError(f"expected one label embedding per noise vector ({len(z)}), got "
+                             f"{len(embedding)}")
+        h = torch.cat([z, embedding.to(z.dtype)], dim=1)
         return self.net(h).view(len(z), *self.out_shape)
 
 
@@ -214,6 +228,25 @@ def acgan_g_loss(fake_logits: Tensor, fake_class_logits: Tensor, fake_labels: Te
     samples (G maximises L_C − L_S: its samples should be classified as the asked class)."""
     return (LOSSES[loss][1](fake_logits)
             + aux_weight * F.cross_entropy(fake_class_logits.float(), fake_labels))
+
+
+def mnist_conditional_gan(design: str, latent_dim: int = 64,
+                          n_classes: int = 10) -> tuple[nn.Module, nn.Module, float]:
+    """Chapter 6's networks for 28-px digits: ``(G, D, aux_weight)`` for one design.
+
+    The generator is the same for every design (noise and label embedding → 256 → 512 with
+    batch norm → 784, tanh); the discriminators differ only in how they use the label:
+    ``"concat"`` (:class:`ConcatDiscriminator`), ``"projection"``
+    (:class:`ProjectionDiscriminator`) or ``"acgan"`` (:class:`ACGANDiscriminator`, trained
+    with ``aux_weight`` 1 as in the paper), each with hidden layers 512 → 256.
+    """
+    if design not in DESIGNS:
+        raise ValueError(f"design must be one of {DESIGNS}, got {design!r}")
+    shape = (1, 28, 28)
+    G = ConditionalMLPGenerator(latent_dim, shape, n_classes, hidden=(256, 512))
+    D = {"concat": ConcatDiscriminator, "projection": ProjectionDiscriminator,
+         "acgan": ACGANDiscriminator}[design](shape, n_classes, hidden=(512, 256))
+    return G, D, 1.0 if design == "acgan" else 0.0
 
 
 def class_grid_labels(n_rows: int, n_classes: int = 10) -> Tensor:

@@ -104,7 +104,8 @@ def class_directions(z: Tensor, labels: Tensor, n_classes: int) -> Tensor:
 
 @torch.no_grad()
 def walk(
-    generator: nn.Module, z: Tensor, directions: Tensor, amounts: Sequence[float] | Tensor
+    generator: nn.Module, z: Tensor, directions: Tensor, amounts: Sequence[float] | Tensor,
+    label: int | None = None,
 ) -> Tensor:
     """Images along ``z + a·u`` for each direction ``u`` and each amount ``a``.
 
@@ -114,6 +115,7 @@ def walk(
         z: one latent vector ``(d,)``.
         directions: ``(K, d)`` directions.
         amounts: A step sizes.
+        label: for a conditional generator ``G(z, y)``, the class of every image.
 
     Returns:
         ``(K·A, C, H, W)`` images on the CPU, row k holding direction k.
@@ -127,7 +129,10 @@ def walk(
     was_training = generator.training
     generator.eval()
     try:
-        return generator(zs.to(device)).float().cpu()
+        if label is None:
+            return generator(zs.to(device)).float().cpu()
+        labels = torch.full((len(zs),), int(label), dtype=torch.long, device=device)
+        return generator(zs.to(device), labels).float().cpu()
     finally:
         generator.train(was_training)
 
@@ -138,20 +143,25 @@ def latent_explorer(
     directions: Tensor,
     names: Sequence[str],
     max_amount: float = 3.0,
+    classes: Sequence[str] | None = None,
 ):
     """An ipywidgets explorer: one slider per direction, the sample redrawn on each move.
 
     Args:
-        generator: maps ``(1, d)`` noise to an image ``(1, C, H, W)`` in [-1, 1].
+        generator: maps ``(1, d)`` noise to an image ``(1, C, H, W)`` in [-1, 1] (or, with
+            ``classes``, noise and labels ``G(z, y)``).
         z: the starting latent vector ``(d,)``.
         directions: ``(K, d)``; names: K slider labels.
         max_amount: sliders run from ``-max_amount`` to ``max_amount``.
+        classes: for a conditional generator, the class names: a drop-down chooses the class
+            (the sliders then move the style within it).
 
     Returns:
-        an ``ipywidgets.VBox`` (sliders, a "reset" button and the image, drawn for all
-        sliders at 0 to begin with). Its ``render``
-        attribute draws the image for given slider values and returns the
-        ``(C, H, W)`` image, e.g. ``explorer.render([1.0, 0.0])``.
+        an ``ipywidgets.VBox`` (a class drop-down with ``classes``, sliders, a "reset"
+        button and the image, drawn for all sliders at 0 and the first class to begin with).
+        Its ``render`` attribute draws the image for given slider values (and class index)
+        and returns the ``(C, H, W)`` image, e.g. ``explorer.render([1.0, 0.0])`` or
+        ``explorer.render([1.0, 0.0], label=7)``.
     """
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
@@ -166,10 +176,15 @@ def latent_explorer(
     ]
     reset = widgets.Button(description="reset")
     out = widgets.Output()
+    chooser = (None if classes is None else
+               widgets.Dropdown(options=[(str(c), i) for i, c in enumerate(classes)], value=0,
+                                description="class"))
 
-    def render(amounts: Sequence[float]) -> Tensor:
+    def render(amounts: Sequence[float], label: int | None = None) -> Tensor:
         a = torch.as_tensor(list(amounts), dtype=z.dtype)
-        image = walk(generator, z + a @ directions, directions[:1], [0.0])[0]
+        if label is None and chooser is not None:
+            label = chooser.value
+        image = walk(generator, z + a @ directions, directions[:1], [0.0], label)[0]
         out.clear_output(wait=True)
         with out:
             fig, ax = plt.subplots(figsize=(2.5, 2.5))
@@ -194,7 +209,9 @@ def latent_explorer(
     for s in sliders:
         s.observe(on_change, names="value")
     reset.on_click(on_reset)
-    box = widgets.VBox([*sliders, reset, out])
+    if chooser is not None:
+        chooser.observe(on_change, names="value")
+    box = widgets.VBox([*([chooser] if chooser is not None else []), *sliders, reset, out])
     box.render = render
     on_change()  # the starting sample, before any slider moves
     return box

@@ -193,3 +193,23 @@ def test_dcgan_ablation_runs_its_rows_and_rebuilds_the_report_from_their_json(tm
     subprocess.run([sys.executable, str(BENCH / "dcgan_ablation.py"), "--report", *files,
                     "--out", str(again)], cwd=ROOT, env=env, check=True, capture_output=True)
     assert again.read_text() == out.read_text()
+
+
+def test_conditional_runs_the_designs_and_rebuilds_the_report_from_their_json(tmp_path):
+    env = {**os.environ, "GANLIB_OFFLINE": "1", "MPLBACKEND": "Agg"}
+    runs = tmp_path / "runs.json"
+    res = subprocess.run(
+        [sys.executable, str(BENCH / "conditional.py"), "--tiny", "--designs", "projection",
+         "acgan", "--seeds", "0", "--json", str(runs)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert res.returncode == 0, res.stdout + res.stderr
+    saved = json.loads(runs.read_text())["runs"]
+    assert [(r["design"], r["seed"], r["steps"]) for r in saved] == [("projection", 0, 20),
+                                                                    ("acgan", 0, 20)]
+    assert all(len(r["class_fd_over_floor"]) == 10 and 0 <= r["accuracy"] <= 1 for r in saved)
+    out = tmp_path / "report.md"
+    subprocess.run([sys.executable, str(BENCH / "conditional.py"), "--report", str(runs),
+                    "--out", str(out)], cwd=ROOT, env=env, check=True, capture_output=True)
+    table = [line for line in out.read_text().splitlines() if line.startswith("| ")]
+    assert [line.split(" | ")[0].removeprefix("| ") for line in table] == [
+        "design", "projection", "acgan", "design", "projection", "acgan"]

@@ -203,3 +203,56 @@ def test_inception_metrics_explain_when_unavailable(monkeypatch, capsys):
     assert inception_metrics(x, x) is None
     out = capsys.readouterr().out
     assert "unavailable" in out and "torchmetrics" in out and "FID-MNIST" in out
+
+
+# ------------------------------------------------------------- class-by-class scores
+def test_class_scores_of_real_digits_sit_at_their_floor(model, held_out, train_split):
+    from ganlib.classifier import class_scores, first_of_each_class
+
+    ref, ref_y = held_out.tensors
+    floor, floor_y = first_of_each_class(*train_split.tensors, torch.bincount(ref_y))
+    # "generated" digits that are the floor digits themselves: every ratio is exactly 1
+    s = class_scores(floor, floor_y, ref, ref_y, floor, floor_y, model)
+    assert s.n_per_class == (100,) * 10
+    assert s.fd == s.floor and s.diversity == (1.0,) * 10
+    assert s.overall_fd == s.overall_floor
+    logits, _ = classifier_outputs(floor, model)
+    assert s.overall_accuracy == pytest.approx(float((logits.argmax(1) == floor_y).float().mean()))
+    assert min(s.accuracy) > 0.9 and max(s.floor) < 100
+    table = s.table()
+    assert list(table.columns) == ["n", "accuracy", "confidence", "fd", "floor", "fd / floor",
+                                   "diversity"]
+    assert (table["fd / floor"] == 1).all()
+
+
+def test_class_scores_see_wrong_classes_and_lost_diversity(model, held_out, train_split):
+    from ganlib.classifier import class_scores, first_of_each_class
+
+    ref, ref_y = held_out.tensors
+    floor, floor_y = first_of_each_class(*train_split.tensors, torch.bincount(ref_y))
+    # a "generator" that draws the right digits for the wrong labels (every label + 1)
+    s = class_scores(floor, (floor_y + 1) % 10, ref, ref_y, floor, floor_y, model)
+    assert s.overall_accuracy < 0.1 and all(f > 5 * fl for f, fl in zip(s.fd, s.floor))
+    # a "generator" that repeats two digits of each class fifty times: right class, half the
+    # variety (half the pairs are copies), far from the floor
+    idx = torch.cat([(floor_y == c).nonzero().flatten()[:2].repeat(50) for c in range(10)])
+    t = class_scores(floor[idx], floor_y[idx], ref, ref_y, floor, floor_y, model)
+    assert t.overall_accuracy > 0.9
+    assert all(d < 0.7 for d in t.diversity)
+    assert all(f > 3 * fl for f, fl in zip(t.fd, t.floor))
+
+
+def test_class_scores_need_as_many_floor_digits_of_each_class(held_out, train_split):
+    from ganlib.classifier import class_scores, first_of_each_class
+
+    ref, ref_y = held_out.tensors
+    floor, floor_y = first_of_each_class(*train_split.tensors, torch.bincount(ref_y))
+    with pytest.raises(ValueError, match="as many floor digits as generated digits of each"):
+        class_scores(floor[:-1], floor_y[:-1], ref, ref_y, floor, floor_y)
+    with pytest.raises(ValueError, match="at least 2 generated and 2 reference digits"):
+        keep = floor_y != 3
+        class_scores(floor[keep], floor_y[keep], ref, ref_y, floor[keep], floor_y[keep])
+    with pytest.raises(ValueError, match=r"expected labels of shape \(1000,\), got \(10,\)"):
+        class_scores(floor, floor_y[:10], ref, ref_y, floor, floor_y)
+    with pytest.raises(ValueError, match="expected at least 500 digits of class 0, got 400"):
+        first_of_each_class(*train_split.tensors, [500] * 10)

@@ -48,8 +48,8 @@ def pair(design="concat", seed=0, n_classes=2, shape=(2,)):
     (torch.tensor([0.0, 1.0, 2.0]), "integer dtype (class indices such as torch.long), got "
                                     "torch.float32"),
     (torch.tensor([True, False, True]), "integer dtype"),
-    (torch.tensor([0, 1]), "shape (3,) (one per sample), got (2,)"),
-    (torch.tensor([[0], [1], [2]]), "shape (3,) (one per sample), got (3, 1)"),
+    (torch.tensor([0, 1]), "labels (one per sample) of shape (3,), got (2,)"),
+    (torch.tensor([[0], [1], [2]]), "of shape (3,), got (3, 1)"),
     (F.one_hot(torch.tensor([0, 1, 2]), 10), "got (3, 10) — one-hot labels? pass class indices"),
     (torch.tensor([0, 1, 10]), "in [0, 9] (10 classes), got values from 0 to 10"),
     (torch.tensor([-1, 1, 2]), "got values from -1 to 2"),
@@ -373,3 +373,31 @@ def test_a_checkpoint_of_another_number_of_classes_is_refused_and_changes_nothin
         u.load(tmp_path / "c.pt")
     assert all(torch.equal(a, b) for a, b in zip(before.values(),
                                                  u.generator.state_dict().values(), strict=True))
+
+
+def test_from_embedding_is_the_generator_with_the_label_looked_up():
+    G, _, _ = pair(n_classes=3)
+    G.eval()
+    z, y = torch.randn(5, 4), torch.tensor([0, 1, 2, 1, 0])
+    assert torch.equal(G(z, y), G.from_embedding(z, G.embed(y)))
+    with pytest.raises(ValueError, match=r"label embeddings of shape \(N, 3\)"):
+        G.from_embedding(z, torch.zeros(5, 4))
+    with pytest.raises(ValueError, match="one label embedding per noise vector"):
+        G.from_embedding(z, torch.zeros(4, 3))
+
+
+def test_the_latent_explorer_has_a_class_drop_down_for_a_conditional_generator():
+    from ganlib.latent import latent_explorer, walk
+
+    G = ConditionalMLPGenerator(4, (1, 4, 4), 3, hidden=(8,))
+    z, dirs = torch.randn(4), torch.eye(4)[:2]
+    box = latent_explorer(G, z, dirs, ["a", "b"], classes=["zero", "one", "two"])
+    chooser = box.children[0]
+    assert [o[0] for o in chooser.options] == ["zero", "one", "two"]
+    for c in range(3):
+        expected = walk(G, z, dirs[:1], [0.0], label=c)[0]
+        assert torch.equal(box.render([0.0, 0.0], label=c), expected)
+    chooser.value = 2
+    assert torch.equal(box.render([0.0, 0.0]), walk(G, z, dirs[:1], [0.0], label=2)[0])
+    assert not torch.equal(walk(G, z, dirs[:1], [0.0], label=0), walk(G, z, dirs[:1], [0.0],
+                                                                       label=2))
