@@ -321,6 +321,18 @@ def acgan_d_class_sign(rl, fl, rc, fc, ry, fy, aux_weight=1.0):
     return _gan_d(rl, fl) - aux_weight * (F.cross_entropy(rc, ry) + F.cross_entropy(fc, fy))
 
 
+def acgan_d_halved_class_term(rl, fl, rc, fc, ry, fy, aux_weight=1.0):
+    return _gan_d(rl, fl) + aux_weight * (F.cross_entropy(rc, ry) + F.cross_entropy(fc, fy)) / 2
+
+
+def acgan_d_weight_on_fakes_only(rl, fl, rc, fc, ry, fy, aux_weight=1.0):
+    return _gan_d(rl, fl) + F.cross_entropy(rc, ry) + aux_weight * F.cross_entropy(fc, fy)
+
+
+def acgan_d_weight_on_real_only(rl, fl, rc, fc, ry, fy, aux_weight=1.0):
+    return _gan_d(rl, fl) + aux_weight * F.cross_entropy(rc, ry) + F.cross_entropy(fc, fy)
+
+
 def acgan_d_detached_fake_classes(rl, fl, rc, fc, ry, fy, aux_weight=1.0):
     return acgan_d_loss(rl, fl, rc, fc.detach(), ry, fy, aux_weight)
 
@@ -619,6 +631,9 @@ MISTAKES = [
     (ch06.check_acgan_d_loss, acgan_d_weight_ignored, "aux_weight is ignored"),
     (ch06.check_acgan_d_loss, acgan_d_weight_on_gan, "multiplies the GAN term"),
     (ch06.check_acgan_d_loss, acgan_d_pooled, "pooled"),
+    (ch06.check_acgan_d_loss, acgan_d_halved_class_term, "class term is halved"),
+    (ch06.check_acgan_d_loss, acgan_d_weight_on_fakes_only, "only the fakes' cross-entropy"),
+    (ch06.check_acgan_d_loss, acgan_d_weight_on_real_only, "only the real batch's"),
     (ch06.check_acgan_d_loss, acgan_d_swapped, "real and fake swapped"),
     (ch06.check_acgan_d_loss, acgan_d_class_sign, "wrong sign"),
     (ch06.check_acgan_d_loss, acgan_d_detached_fake_classes, "fake class logits"),

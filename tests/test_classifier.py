@@ -232,14 +232,14 @@ def test_class_scores_see_wrong_classes_and_lost_diversity(model, held_out, trai
     floor, floor_y = first_of_each_class(*train_split.tensors, torch.bincount(ref_y))
     # a "generator" that draws the right digits for the wrong labels (every label + 1)
     s = class_scores(floor, (floor_y + 1) % 10, ref, ref_y, floor, floor_y, model)
-    assert s.overall_accuracy < 0.1 and all(f > 5 * fl for f, fl in zip(s.fd, s.floor))
+    assert s.overall_accuracy < 0.1 and all(f > 5 * fl for f, fl in zip(s.fd, s.floor, strict=True))
     # a "generator" that repeats two digits of each class fifty times: right class, half the
     # variety (half the pairs are copies), far from the floor
     idx = torch.cat([(floor_y == c).nonzero().flatten()[:2].repeat(50) for c in range(10)])
     t = class_scores(floor[idx], floor_y[idx], ref, ref_y, floor, floor_y, model)
     assert t.overall_accuracy > 0.9
     assert all(d < 0.7 for d in t.diversity)
-    assert all(f > 3 * fl for f, fl in zip(t.fd, t.floor))
+    assert all(f > 3 * fl for f, fl in zip(t.fd, t.floor, strict=True))
 
 
 def test_class_scores_need_as_many_floor_digits_of_each_class(held_out, train_split):

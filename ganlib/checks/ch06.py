@@ -487,6 +487,14 @@ def check_acgan_d_loss(acgan_d_loss: Callable[..., Tensor]) -> str:
                  f"(probed with aux_weight = {w})", "multiply the class loss by aux_weight"),
                 (float(w * gan + cr + cf), "aux_weight multiplies the GAN term instead of the "
                  "class term", "GAN loss + aux_weight * class loss"),
+                (float(gan + w * (cr + cf) / 2), "the class term is halved (the mean of the two "
+                 "cross-entropies): Odena et al.'s L_C is their sum, as the GAN term is a sum of "
+                 "two means", "aux_weight * (CE(real) + CE(fake)), not divided by 2"),
+                (float(gan + cr + w * cf), "aux_weight weighs only the fakes' cross-entropy",
+                 "aux_weight * (CE(real) + CE(fake)): one weight for the whole class term"),
+                (float(gan + w * cr + cf), "aux_weight weighs only the real batch's "
+                 "cross-entropy", "aux_weight * (CE(real) + CE(fake)): one weight for the "
+                 "whole class term"),
                 (float(gan - w * (cr + cf)), "the class loss has the wrong sign: D must "
                  "*minimise* the cross-entropy (predict the right class)",
                  "add aux_weight * (CE(real) + CE(fake))"),
