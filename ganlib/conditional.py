@@ -9,6 +9,8 @@ Conventions (as in :mod:`ganlib.models`):
 - :class:`ACGANDiscriminator` (Odena et al. 2017) sees ``x`` only and returns two outputs,
   the real/fake logits ``(N,)`` and class logits ``(N, n_classes)``; its classifier is
   trained on both real and generated samples (:func:`acgan_d_loss`, :func:`acgan_g_loss`).
+- For convolutional nets: :class:`ConditionalDCGANGenerator` (the DCGAN generator with
+  :class:`ConditionalBatchNorm2d`) and :class:`ProjectionDCGANDiscriminator`.
 
 Labels of the wrong dtype, shape or range raise a ``ValueError`` naming what was expected
 and what was received (:func:`check_labels`).
@@ -24,7 +26,14 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .losses import LOSSES, gradient_penalty
-from .models import _check_noise, _sizes, check_batch_shape, mlp_discriminator_layers
+from .models import (
+    DCGANDiscriminator,
+    DCGANGenerator,
+    _check_noise,
+    _sizes,
+    check_batch_shape,
+    mlp_discriminator_layers,
+)
 from .steps import Autocast, _loss_pair, _refuse_non_finite
 from .utils import check_int
 
@@ -34,6 +43,9 @@ __all__ = [
     "ConcatDiscriminator",
     "ProjectionDiscriminator",
     "ACGANDiscriminator",
+    "ConditionalBatchNorm2d",
+    "ConditionalDCGANGenerator",
+    "ProjectionDCGANDiscriminator",
     "acgan_d_loss",
     "acgan_g_loss",
     "verdict",
@@ -205,6 +217,92 @@ class ACGANDiscriminator(_ConditionalDiscriminator):
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         features = self.body.phi(self._flat(x))
         return self.body.psi(features).squeeze(1), self.classifier(features)
+
+
+# ------------------------------------------------------------------ convolutional nets
+class ConditionalBatchNorm2d(nn.Module):
+    """Batch norm whose scale and shift are looked up per class: ``γ(y) · x̂ + β(y)``.
+
+    ``x̂`` is normalised over the batch as in :class:`torch.nn.BatchNorm2d` (without its
+    own affine parameters); ``γ`` and ``β`` are embeddings ``(n_classes, num_features)``
+    starting at 1 and 0, so the layer begins as plain batch norm. The way a convolutional
+    generator hears the label in every layer (used by Miyato & Koyama 2018 and BigGAN).
+    """
+
+    def __init__(self, num_features: int, n_classes: int) -> None:
+        super().__init__()
+        self.num_features = check_int("num_features", num_features)
+        self.n_classes = check_int("n_classes", n_classes, minimum=2)
+        self.norm = nn.BatchNorm2d(self.num_features, affine=False)
+        self.gamma = nn.Embedding(self.n_classes, self.num_features)
+        self.beta = nn.Embedding(self.n_classes, self.num_features)
+        nn.init.ones_(self.gamma.weight)
+        nn.init.zeros_(self.beta.weight)
+
+    def forward(self, x: Tensor, labels: Tensor) -> Tensor:
+        check_labels(labels, len(x), self.n_classes)
+        labels = labels.to(x.device)
+        gamma = self.gamma(labels).to(x.dtype)[:, :, None, None]
+        beta = self.beta(labels).to(x.dtype)[:, :, None, None]
+        return gamma * self.norm(x) + beta
+
+
+class ConditionalDCGANGenerator(nn.Module):
+    """:class:`ganlib.models.DCGANGenerator` with conditional batch norm: ``(z, y)`` → images.
+
+    The same transposed convolutions; every batch norm becomes a
+    :class:`ConditionalBatchNorm2d`, so the label sets the scale and shift of every layer's
+    features. Images ``(N, C, S, S)`` in [-1, 1] for S = 28, 32 or 64.
+    """
+
+    def __init__(self, latent_dim: int = 100, n_classes: int = 10, channels: int = 1,
+                 image_size: int = 28, width: int = 64) -> None:
+        super().__init__()
+        base = DCGANGenerator(latent_dim, channels, image_size, width)
+        self.latent_dim, self.channels, self.image_size = (base.latent_dim, base.channels,
+                                                           base.image_size)
+        self.n_classes = check_int("n_classes", n_classes, minimum=2)
+        self.layers = nn.ModuleList(
+            ConditionalBatchNorm2d(m.num_features, self.n_classes)
+            if isinstance(m, nn.BatchNorm2d) else m for m in base.net)
+
+    def forward(self, z: Tensor, labels: Tensor) -> Tensor:
+        _check_noise(z, self.latent_dim)
+        check_labels(labels, len(z), self.n_classes, "labels (one per noise vector)")
+        h = z[:, :, None, None]
+        for layer in self.layers:
+            h = layer(h, labels) if isinstance(layer, ConditionalBatchNorm2d) else layer(h)
+        return h
+
+
+class ProjectionDCGANDiscriminator(nn.Module):
+    """A DCGAN discriminator with a projection: ``D(x, y) = ψ(φ(x)) + e(y) · Σφ(x)`` → ``(N,)``.
+
+    φ is :class:`ganlib.models.DCGANDiscriminator` without its last convolution, ψ that
+    last convolution (the unconditional logit); the label's embedding meets the features
+    summed over the positions (global sum pooling, as Miyato & Koyama 2018 do). ``norm`` and
+    ``spectral_norm`` as for the DCGAN discriminator (the paper uses spectral norm and no
+    batch norm: the defaults here).
+    """
+
+    def __init__(self, n_classes: int = 10, channels: int = 1, image_size: int = 28,
+                 width: int = 64, norm: str = "none", spectral_norm: bool = True) -> None:
+        super().__init__()
+        base = DCGANDiscriminator(channels, image_size, width, norm, spectral_norm)
+        self.channels, self.image_size = base.channels, base.image_size
+        self.n_classes = check_int("n_classes", n_classes, minimum=2)
+        self.phi, self.psi = base.net[:-1], base.net[-1]
+        n_features = self.psi.in_channels
+        self.embed = nn.Embedding(self.n_classes, n_features)
+        nn.init.normal_(self.embed.weight, 0.0, n_features ** -0.5)
+
+    def forward(self, x: Tensor, labels: Tensor) -> Tensor:
+        check_batch_shape(x, (self.channels, self.image_size, self.image_size), "images")
+        check_labels(labels, len(x), self.n_classes)
+        features = self.phi(x)  # (N, F, s, s)
+        pooled = features.sum((2, 3))  # (N, F)
+        projection = (self.embed(labels.to(x.device)).to(pooled.dtype) * pooled).sum(1)
+        return self.psi(features).flatten() + projection
 
 
 def acgan_d_loss(real_logits: Tensor, fake_logits: Tensor, real_class_logits: Tensor,

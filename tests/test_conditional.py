@@ -401,3 +401,70 @@ def test_the_latent_explorer_has_a_class_drop_down_for_a_conditional_generator()
     assert torch.equal(box.render([0.0, 0.0]), walk(G, z, dirs[:1], [0.0], label=2)[0])
     assert not torch.equal(walk(G, z, dirs[:1], [0.0], label=0), walk(G, z, dirs[:1], [0.0],
                                                                        label=2))
+
+
+# ---------------------------------------------------------------- convolutional nets
+def test_conditional_batch_norm_starts_as_batch_norm_and_then_depends_on_the_class():
+    from ganlib.conditional import ConditionalBatchNorm2d
+
+    cbn = ConditionalBatchNorm2d(3, n_classes=4)
+    x = torch.randn(8, 3, 5, 5)
+    plain = torch.nn.functional.batch_norm(x, None, None, training=True)
+    assert torch.allclose(cbn(x, torch.arange(8) % 4), plain, atol=1e-5)
+    with torch.no_grad():
+        cbn.gamma.weight[2] = 2.0
+        cbn.beta.weight[2] = 1.0
+    y = torch.tensor([0, 2, 0, 2, 0, 2, 0, 2])
+    out = cbn(x, y)
+    assert torch.allclose(out[y == 2], 2 * plain[y == 2] + 1, atol=1e-5)
+    assert torch.allclose(out[y == 0], plain[y == 0], atol=1e-5)
+    with pytest.raises(ValueError, match=r"in \[0, 3\]"):
+        cbn(x, torch.full((8,), 4))
+
+
+@pytest.mark.parametrize("size, channels", [(28, 1), (32, 1), (64, 3)])
+def test_the_conditional_dcgan_generator_and_projection_discriminator(size, channels):
+    from ganlib.conditional import ConditionalDCGANGenerator, ProjectionDCGANDiscriminator
+
+    torch.manual_seed(0)
+    G = ConditionalDCGANGenerator(16, 10, channels, size, width=8)
+    D = ProjectionDCGANDiscriminator(10, channels, size, width=8)
+    z, y = torch.randn(4, 16), torch.tensor([3, 1, 4, 1])
+    G.eval()  # running statistics: each sample's image depends on its own label only
+    D.eval()  # spectral norm: no power iteration at each call
+    x = G(z, y)
+    assert x.shape == (4, channels, size, size) and x.abs().max() <= 1
+    with torch.no_grad():  # the label reaches the image through the per-class scales
+        G.layers[1].gamma.weight[3].mul_(3.0)
+    assert not torch.allclose(G(z, y)[0], x[0]) and torch.allclose(G(z, y)[1:], x[1:])
+    features = D.phi(x)
+    expected = D.psi(features).flatten() + (D.embed.weight[y] * features.sum((2, 3))).sum(1)
+    assert torch.allclose(D(x, y), expected, atol=1e-5)
+    with pytest.raises(ValueError, match="one per noise vector"):
+        G(z, y[:3])
+    with pytest.raises(ValueError, match="expected images of shape"):
+        D(torch.randn(4, channels, size + 4, size + 4), y)
+
+
+def test_a_convolutional_conditional_gan_trains_and_resumes_exactly(tmp_path):
+    from ganlib.conditional import ConditionalDCGANGenerator, ProjectionDCGANDiscriminator
+
+    g = torch.Generator().manual_seed(0)
+    data = TensorDataset(torch.rand(64, 1, 28, 28, generator=g) * 2 - 1,
+                         torch.randint(10, (64,), generator=g))
+    runs = []
+    for split in (None, 2):
+        torch.manual_seed(0)
+        G, D = ConditionalDCGANGenerator(8, width=4), ProjectionDCGANDiscriminator(width=4)
+        t = Trainer(G, D, n_classes=10, loss="hinge", seed=2, device="cpu")
+        if split:
+            t.fit(data, split, batch_size=8, progress=False, checkpoint=tmp_path / "c.pt")
+            torch.manual_seed(1)
+            t = Trainer(ConditionalDCGANGenerator(8, width=4),
+                        ProjectionDCGANDiscriminator(width=4), n_classes=10, loss="hinge",
+                        seed=2, device="cpu").load(tmp_path / "c.pt")
+        t.fit(data, 4 - (split or 0), batch_size=8, progress=False)
+        runs.append(t)
+    for a, b in zip(runs[0].generator.state_dict().values(),
+                    runs[1].generator.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
