@@ -10,6 +10,9 @@ themselves — and returns plain floats. The Fréchet distance is
   (2018), the unbiased estimate of the squared maximum mean discrepancy with the cubic
   polynomial kernel ``k(x, y) = (x·y / d + 1)³``, averaged over random subsets (with its
   standard deviation). Unlike the Fréchet distance it has no bias with the sample size.
+- :func:`frechet_distance_at_infinity`: the Fréchet distance grows as the number of samples
+  shrinks; Chong & Forsyth (2020) fit it as a line in 1/N and report the intercept, its value
+  for infinitely many samples.
 - :func:`precision_recall`: Kynkäänniemi et al. (2019): the share of generated samples inside
   the real samples' k-nearest-neighbour balls (precision), and of real samples inside the
   generated samples' balls (recall). A collapsed generator has high precision and low recall.
@@ -28,7 +31,8 @@ from torch import Tensor
 
 from .utils import check_int
 
-__all__ = ["mmd2_unbiased", "kid", "precision_recall", "density_coverage", "knn_radii"]
+__all__ = ["mmd2_unbiased", "kid", "frechet_distance_at_infinity", "precision_recall",
+           "density_coverage", "knn_radii"]
 
 
 def _features(x: object, name: str, minimum: int = 2) -> Tensor:
@@ -80,6 +84,36 @@ def kid(feats_a: Tensor, feats_b: Tensor, n_subsets: int = 100, subset_size: int
         for _ in range(n_subsets)], dtype=torch.float64)
     std = float(values.std(unbiased=False)) if n_subsets > 1 else 0.0
     return float(values.mean()), std
+
+
+def frechet_distance_at_infinity(
+    reference: Tensor, feats: Tensor, sizes: tuple[int, ...] | None = None,
+    generator: torch.Generator | None = None,
+) -> tuple[float, list[tuple[int, float]]]:
+    """The Fréchet distance extrapolated to infinitely many samples (Chong & Forsyth 2020).
+
+    ``feats`` is scored against all of ``reference`` with random subsets of each size in
+    ``sizes`` (default: 5 sizes from a fifth of ``feats`` to all of it); a least-squares
+    line through (1/N, FD) gives the intercept at 1/N = 0. Returns the intercept and the
+    measured ``(N, FD)`` pairs.
+    """
+    from .classifier import frechet_distance
+
+    ref, x = _features(reference, "reference"), _features(feats, "feats")
+    _same_width(ref, x)
+    if sizes is None:
+        sizes = tuple(sorted({max(2, round(len(x) * f)) for f in (0.2, 0.4, 0.6, 0.8, 1.0)}))
+    sizes = tuple(check_int("every size", n, minimum=2) for n in sizes)
+    if len(set(sizes)) < 2 or max(sizes) > len(x):
+        raise ValueError(f"expected at least two different sizes, none above {len(x)} (the "
+                         f"number of samples), got {sizes}")
+    points = [(n, frechet_distance(x[torch.randperm(len(x), generator=generator)[:n]], ref))
+              for n in sizes]
+    inv = torch.tensor([1 / n for n, _ in points], dtype=torch.float64)
+    fd = torch.tensor([v for _, v in points], dtype=torch.float64)
+    design = torch.stack([torch.ones_like(inv), inv], 1)
+    intercept, _ = torch.linalg.lstsq(design, fd[:, None]).solution.flatten().tolist()
+    return intercept, points
 
 
 def knn_radii(feats: Tensor, k: int) -> Tensor:

@@ -121,3 +121,21 @@ def test_density_and_coverage_on_a_matching_a_collapsed_and_a_copying_generator(
     copies = real[:20].repeat(20, 1)
     density, coverage = density_coverage(real, copies)
     assert density > 0.9 and coverage < 0.1
+
+
+def test_the_frechet_distance_at_infinity_removes_the_bias_of_small_samples():
+    from ganlib.evaluation import frechet_distance_at_infinity
+
+    g = torch.Generator().manual_seed(0)
+    d = 16
+    reference = torch.randn(20_000, d, generator=g)
+    feats = torch.randn(4000, d, generator=g) * 1.1 + 0.1  # a true distance, by the formula:
+    true = d * 0.1 ** 2 + d * (1.1 - 1.0) ** 2  # ‖Δμ‖² + tr(Σa + Σb − 2(ΣaΣb)^½) = 0.32
+    value, points = frechet_distance_at_infinity(reference, feats, generator=g)
+    assert [n for n, _ in points] == [800, 1600, 2400, 3200, 4000]
+    assert points[0][1] > points[-1][1] > true  # smaller samples, larger distances
+    assert abs(value - true) < abs(points[-1][1] - true) / 2  # the line's intercept is closer
+    with pytest.raises(ValueError, match="at least two different sizes"):
+        frechet_distance_at_infinity(reference, feats, sizes=(100, 100))
+    with pytest.raises(ValueError, match="none above 4000"):
+        frechet_distance_at_infinity(reference, feats, sizes=(100, 5000))
