@@ -7,7 +7,7 @@ the held-out split has (100 per class offline) with :func:`ganlib.classifier.cla
 conditional accuracy, confidence, the Fréchet distance within each class beside its real-data
 floor, and the diversity within each class. One CPU thread per run.
 
-    python bench/conditional.py                      # 3 designs x 3 seeds (about 2 min of CPU a run)
+    python bench/conditional.py                      # 3 designs x 3 seeds, ~2 min CPU a run
     python bench/conditional.py --designs acgan --seeds 3 4 --json runs/acgan.json
     python bench/conditional.py --report runs/*.json  # the report from saved runs
 

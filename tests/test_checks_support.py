@@ -14,6 +14,7 @@ from ganlib.checks.support import (
     apart,
     close,
     first_match,
+    loss_tensor,
     name_mistake,
     python_number,
     rng,
@@ -132,6 +133,16 @@ def test_scalar_tensor_keeps_the_graph_and_refuses_a_float():
     with pytest.raises(CheckFailure) as err:
         scalar_tensor(torch.zeros(4), "your loss", "no .item()", "use .mean()")
     assert "shape (4,)" in err.value.problem and err.value.hint == "use .mean()"
+
+
+def test_loss_tensor_names_the_learners_loss_and_says_what_to_return():
+    with pytest.raises(CheckFailure) as err:
+        loss_tensor(0.7, "D loss")
+    assert err.value.problem == "your D loss is a float, expected a scalar tensor"
+    assert "no .item()" in err.value.hint
+    with pytest.raises(CheckFailure) as err:
+        loss_tensor(torch.zeros(3), "penalty")
+    assert err.value.hint == "average over the batch with .mean()"
 
 
 @pytest.mark.parametrize(("value", "kind"), [(2.5, float), (np.float64(2.5), float), (3, float),

@@ -41,7 +41,15 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from . import check, during, fail
-from .support import apart, close, name_mistake, python_number, rng, scalar_tensor, seeded
+from .support import (
+    apart,
+    close,
+    loss_tensor,
+    name_mistake,
+    python_number,
+    rng,
+    seeded,
+)
 
 __all__ = [
     "check_critic_loss",
@@ -53,16 +61,10 @@ __all__ = [
 ]
 
 _SEED = 505
-_TENSOR_HINT = "return a torch tensor (no .item()), so that autograd can differentiate it"
 
 
 def _same(got: float, value: float) -> bool:
     return close(got, value, 1e-4)
-
-
-def _loss_tensor(out: object, what: str) -> Tensor:
-    """The learner's loss as a 0-d tensor (autograd needs a tensor, not a float)."""
-    return scalar_tensor(out, f"your {what}", _TENSOR_HINT, "average over the batch with .mean()")
 
 
 # ------------------------------------------------------------------------ task 1: losses
@@ -90,7 +92,7 @@ def check_critic_loss(critic_loss: Callable[[Tensor, Tensor], Tensor]) -> str:
                  "samples that have nothing to do with each other",
                  "two separate means: fake_scores.mean() − real_scores.mean()")
         raise
-    out = _loss_tensor(returned, "critic loss")
+    out = loss_tensor(returned, "critic loss")
     got = float(out.detach())
     expected = float(_critic_loss(r, f))
     if not close(got, expected, 1e-4):
@@ -138,7 +140,7 @@ def check_generator_loss(generator_loss: Callable[[Tensor], Tensor]) -> str:
     g = rng(_SEED + 1)
     fake = (2.0 * torch.randn(6, generator=g) + 0.7).double().requires_grad_(True)
     f = fake.detach().clone()
-    out = _loss_tensor(generator_loss(fake), "generator loss")
+    out = loss_tensor(generator_loss(fake), "generator loss")
     got = float(out.detach())
     expected = float(-f.mean())
     if not close(got, expected, 1e-4):
@@ -414,7 +416,7 @@ def check_gradient_penalty(gradient_penalty: Callable[[nn.Module, Tensor, Tensor
     critic = _ImageCritic()
     rec = _Recorder(critic)
     with seeded(_SEED + 6), during("with images of shape (8, 3, 4, 4)"):
-        out = _loss_tensor(gradient_penalty(rec, real.clone(), fake.clone()), "penalty")
+        out = loss_tensor(gradient_penalty(rec, real.clone(), fake.clone()), "penalty")
     x_hat = _find_interpolates(rec, n)
     _segment_alphas(x_hat, real, fake, "images")
     stray = [nm for nm, p in critic.named_parameters()

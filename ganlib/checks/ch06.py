@@ -62,7 +62,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from . import ch05, check, during, fail
-from .support import apart, close, name_mistake, rng, scalar_tensor, seeded
+from .support import apart, close, loss_tensor, name_mistake, rng, seeded
 
 __all__ = [
     "check_one_hot",
@@ -76,7 +76,6 @@ __all__ = [
 ]
 
 _SEED = 606
-_TENSOR_HINT = "return a torch tensor (no .item()), so that autograd can differentiate it"
 
 
 def _same(got: float, value: float) -> bool:
@@ -95,10 +94,6 @@ def _tensor(value: object, what: str, hint: str) -> Tensor:
         kind = "None" if value is None else f"a {type(value).__name__}"
         fail(f"{what} is {kind}, expected a tensor", hint)
     return value  # type: ignore[return-value]
-
-
-def _loss_tensor(out: object, what: str) -> Tensor:
-    return scalar_tensor(out, f"your {what}", _TENSOR_HINT, "average over the batch with .mean()")
 
 
 def _unchanged(before: list[Tensor], after: list[Tensor], what: str) -> None:
@@ -468,7 +463,7 @@ def check_acgan_d_loss(acgan_d_loss: Callable[..., Tensor]) -> str:
                          "F.cross_entropy(fake_class_logits, fake_labels)")
             raise
         _unchanged(list(base), [*leaves, ry, fy], "the logits or the labels")
-        loss = _loss_tensor(out, "D loss")
+        loss = loss_tensor(out, "D loss")
         rl, fl, rc, fc, ry, fy = base
         expected = float(_d_loss(rl, fl, rc, fc, ry, fy, w))
         got = float(loss.detach())
@@ -562,7 +557,7 @@ def check_acgan_g_loss(acgan_g_loss: Callable[..., Tensor]) -> str:
         with during(f"with aux_weight = {w}"):
             out = acgan_g_loss(*leaves, fy, w)
         _unchanged(list(base), [*leaves, fy], "the logits or the labels")
-        loss = _loss_tensor(out, "G loss")
+        loss = loss_tensor(out, "G loss")
         fl, fc = fake_logits, fake_classes
         expected = float(_g_loss(fl, fc, fake_labels, w))
         got = float(loss.detach())
@@ -723,7 +718,7 @@ def _d_round(fn: Callable, n: int, m: int) -> None:
     if not torch.equal(on_real, real_labels):
         fail(f"the real samples were judged with the labels {on_real.tolist()}, not with "
              f"their own labels {real_labels.tolist()}", "D(real, real_labels)")
-    loss = _loss_tensor(out, "D loss")
+    loss = loss_tensor(out, "D loss")
     with torch.no_grad():
         r, f = D(real, real_labels), D(fake, fake_labels)
     expected = float(F.softplus(-r).mean() + F.softplus(f).mean())
@@ -875,7 +870,7 @@ def check_conditional_gradient_penalty(conditional_gradient_penalty: Callable[..
     critic = _LabelImageCritic(labels)
     with seeded(_SEED + 8), during("with images (6, 1, 3, 3) and labels [2, 0, 3, 1, 2, 0]"):
         out = conditional_gradient_penalty(critic, real.clone(), fake.clone(), labels.clone())
-    penalty = _loss_tensor(out, "penalty")
+    penalty = loss_tensor(out, "penalty")
     if not critic.inputs:
         fail("the critic was never called on interpolates that require a gradient",
              "x_hat = (alpha * real + (1 - alpha) * fake).requires_grad_(True)")

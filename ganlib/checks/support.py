@@ -42,6 +42,7 @@ __all__ = [
     "scalar",
     "python_number",
     "scalar_tensor",
+    "loss_tensor",
     "seeded",
     "vectors_close",
 ]
@@ -149,6 +150,13 @@ def scalar_tensor(value: object, what: str, hint: str, shape_hint: str | None = 
         fail(f"{what} is a tensor of shape {tuple(value.shape)}, expected a scalar: "
              "one number", shape_hint or hint)
     return value.reshape(())
+
+
+def loss_tensor(value: object, what: str) -> Tensor:
+    """A learner's loss as a 0-d tensor that keeps its graph, or a ``❌`` naming ``your {what}``
+    (autograd needs a tensor, not a float; a batch of losses needs a mean)."""
+    return scalar_tensor(value, f"your {what}", "return a torch tensor (no .item()), so that "
+                         "autograd can differentiate it", "average over the batch with .mean()")
 
 
 def python_number(value: object, what: str, kind: type[int] | type[float], hint: str
