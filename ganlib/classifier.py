@@ -57,6 +57,8 @@ __all__ = [
     "train_classifier",
     "random_shift",
     "classifier_outputs",
+    "FEATURE_LAYERS",
+    "layer_features",
     "accuracy",
     "frechet_distance",
     "DigitScores",
@@ -212,6 +214,44 @@ def classifier_outputs(
     finally:
         model.train(was_training)
     return torch.cat(logits), torch.cat(feats)
+
+
+FEATURE_LAYERS = ("pixels", "conv", "hidden", "logits")
+
+
+@torch.no_grad()
+def layer_features(
+    images: Tensor, layer: str = "hidden", model: MNISTClassifier | None = None,
+    batch_size: int = 256,
+) -> Tensor:
+    """Features ``(N, d)`` of digits ``(N, 1, S, S)`` in [-1, 1] from one of ``FEATURE_LAYERS``.
+
+    ``"pixels"``: the 784 pixels at 28 px; ``"conv"``: the 32 channels of the second
+    convolution block averaged over its 7 × 7 positions (32); ``"hidden"``: the 64 features
+    that FID-MNIST uses; ``"logits"``: the 10 class scores. ``model`` may be any
+    :class:`MNISTClassifier`, trained or not (the shipped one when None). Float32, on the CPU.
+    """
+    if layer not in FEATURE_LAYERS:
+        raise ValueError(f"expected layer in {FEATURE_LAYERS}, got {layer!r}")
+    if layer == "pixels":
+        return _to_28px(images).flatten(1).float().cpu()
+    model = load_classifier() if model is None else model
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    out = []
+    try:
+        for chunk in images.split(batch_size):
+            x = _to_28px(chunk.float().to(device))
+            if layer == "conv":
+                f = model.conv(x).mean((2, 3))
+            else:
+                f = model.features(x)
+                f = model.out(f) if layer == "logits" else f
+            out.append(f.cpu())
+    finally:
+        model.train(was_training)
+    return torch.cat(out)
 
 
 def accuracy(model: MNISTClassifier, images: Tensor, labels: Tensor) -> float:

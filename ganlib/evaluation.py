@@ -20,6 +20,9 @@ themselves — and returns plain floats. The Fréchet distance is
   sample, on average over k (density), and the share of real balls that contain a generated
   sample (coverage).
 
+- :func:`nearest_distances`: each sample's distance to its nearest neighbour in another set —
+  generated samples much nearer to the training set than new real samples are is memorisation.
+
 A k-nearest-neighbour radius never counts the point itself (the distance to its k-th
 *other* neighbour).
 """
@@ -32,7 +35,7 @@ from torch import Tensor
 from .utils import check_int
 
 __all__ = ["mmd2_unbiased", "kid", "frechet_distance_at_infinity", "precision_recall",
-           "density_coverage", "knn_radii"]
+           "density_coverage", "knn_radii", "nearest_distances", "scores"]
 
 
 def _features(x: object, name: str, minimum: int = 2) -> Tensor:
@@ -154,3 +157,38 @@ def density_coverage(real: Tensor, fake: Tensor, k: int = 5) -> tuple[float, flo
     coverage = inside.any(0).double().mean()
     return float(density), float(coverage)
 
+
+
+def nearest_distances(queries: Tensor, reference: Tensor) -> Tensor:
+    """Distance from each of ``queries`` ``(N, d)`` to its nearest sample of ``reference``
+    ``(M, d)``: ``(N,)`` float64.
+
+    Scored against the training set, a generator that copies training samples has
+    distances near 0, while new real samples (a held-out split) are as far from the
+    training set as real samples are from each other.
+    """
+    q = _features(queries, "queries", minimum=1)
+    r = _features(reference, "reference", minimum=1)
+    _same_width(q, r)
+    return torch.cat([torch.cdist(chunk, r).min(1).values for chunk in q.split(1024)])
+
+
+def scores(reference: Tensor, feats: Tensor, k_pr: int = 3, k_dc: int = 5,
+           kid_subsets: int = 100, kid_subset_size: int = 1000,
+           generator: torch.Generator | None = None) -> dict[str, float]:
+    """Every score of this module for one feature set against a reference, as a dict.
+
+    Keys: ``fd`` (Fréchet distance), ``kid`` and ``kid_std`` (:func:`kid`), ``precision``
+    and ``recall`` (:func:`precision_recall` with ``k_pr``, 3 as in Kynkäänniemi et al.),
+    ``density`` and ``coverage`` (:func:`density_coverage` with ``k_dc``, 5 as in Naeem et
+    al.). Compare generators only at the same number of samples and the same ``k``.
+    """
+    from .classifier import frechet_distance
+
+    ref, x = _features(reference, "reference"), _features(feats, "feats")
+    _same_width(ref, x)
+    kid_mean, kid_std = kid(ref, x, kid_subsets, kid_subset_size, generator)
+    precision, recall = precision_recall(ref, x, k_pr)
+    density, coverage = density_coverage(ref, x, k_dc)
+    return {"fd": frechet_distance(x, ref), "kid": kid_mean, "kid_std": kid_std,
+            "precision": precision, "recall": recall, "density": density, "coverage": coverage}

@@ -256,3 +256,20 @@ def test_class_scores_need_as_many_floor_digits_of_each_class(held_out, train_sp
         class_scores(floor, floor_y[:10], ref, ref_y, floor, floor_y)
     with pytest.raises(ValueError, match="expected at least 500 digits of class 0, got 400"):
         first_of_each_class(*train_split.tensors, [500] * 10)
+
+
+def test_layer_features_shapes_and_agreement_with_classifier_outputs():
+    from ganlib.classifier import FEATURE_LAYERS, layer_features
+
+    model = load_classifier()
+    x = torch.rand(5, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    logits, hidden = classifier_outputs(x, model)
+    sizes = {layer: layer_features(x, layer, model).shape for layer in FEATURE_LAYERS}
+    assert sizes == {"pixels": (5, 784), "conv": (5, 32), "hidden": (5, 64), "logits": (5, 10)}
+    assert torch.allclose(layer_features(x, "hidden", model), hidden)
+    assert torch.allclose(layer_features(x, "logits", model), logits, atol=1e-6)
+    padded = torch.nn.functional.pad(x, (2, 2, 2, 2), value=-1.0)  # 32 px, cropped back
+    assert torch.equal(layer_features(padded, "pixels"), x.flatten(1))
+    assert model.training is False
+    with pytest.raises(ValueError, match="expected layer in"):
+        layer_features(x, "fc7", model)

@@ -139,3 +139,43 @@ def test_the_frechet_distance_at_infinity_removes_the_bias_of_small_samples():
         frechet_distance_at_infinity(reference, feats, sizes=(100, 100))
     with pytest.raises(ValueError, match="none above 4000"):
         frechet_distance_at_infinity(reference, feats, sizes=(100, 5000))
+
+
+def test_nearest_distances_by_hand():
+    from ganlib.evaluation import nearest_distances
+
+    reference = torch.tensor([[0.0, 0.0], [3.0, 4.0]])
+    queries = torch.tensor([[0.0, 1.0], [3.0, 4.0], [6.0, 8.0]])
+    assert nearest_distances(queries, reference).tolist() == [1.0, 0.0, 5.0]
+    with pytest.raises(ValueError, match="different sizes"):
+        nearest_distances(queries, torch.zeros(2, 3))
+    with pytest.raises(ValueError, match=r"shape \(N, d\)"):
+        nearest_distances(torch.zeros(3), reference)
+
+
+def test_copies_are_nearer_to_the_training_set_than_new_samples():
+    from ganlib.evaluation import nearest_distances
+
+    data = ring2d(std=0.05)
+    g = torch.Generator().manual_seed(0)
+    train, new = data.sample(500, generator=g), data.sample(500, generator=g)
+    copies = train[torch.randperm(500, generator=g)[:200]]
+    assert nearest_distances(copies, train).max() == 0
+    assert nearest_distances(new, train).median() > 0.01
+
+
+def test_scores_gathers_every_score_of_the_module():
+    from ganlib.evaluation import scores
+
+    data = ring2d()
+    g = torch.Generator().manual_seed(0)
+    real, fake = data.sample(300, generator=g), data.sample(200, generator=g)
+    got = scores(real, fake, kid_subsets=5, kid_subset_size=100,
+                 generator=torch.Generator().manual_seed(1))
+    want_kid = kid(real, fake, 5, 100, torch.Generator().manual_seed(1))
+    assert got["fd"] == frechet_distance(fake, real)
+    assert (got["kid"], got["kid_std"]) == want_kid
+    assert (got["precision"], got["recall"]) == precision_recall(real, fake, 3)
+    assert (got["density"], got["coverage"]) == density_coverage(real, fake, 5)
+    with pytest.raises(ValueError, match="different sizes"):
+        scores(real, torch.zeros(5, 3))
