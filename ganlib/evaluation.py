@@ -21,7 +21,8 @@ themselves — and returns plain floats. The Fréchet distance is
   sample (coverage).
 
 - :func:`nearest_distances`: each sample's distance to its nearest neighbour in another set —
-  generated samples much nearer to the training set than new real samples are is memorisation.
+  generated samples much nearer to the training set than new real samples are is memorisation;
+  :func:`nearest_cosine_distances`: the same in cosine distance, both ways (MiFID's ingredient).
 
 A k-nearest-neighbour radius never counts the point itself (the distance to its k-th
 *other* neighbour).
@@ -29,13 +30,16 @@ A k-nearest-neighbour radius never counts the point itself (the distance to its 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import torch
 from torch import Tensor
 
 from .utils import check_int
 
 __all__ = ["mmd2_unbiased", "kid", "frechet_distance_at_infinity", "precision_recall",
-           "density_coverage", "knn_radii", "nearest_distances", "scores"]
+           "density_coverage", "knn_radii", "nearest_distances", "nearest_cosine_distances",
+           "scores"]
 
 
 def _features(x: object, name: str, minimum: int = 2) -> Tensor:
@@ -159,18 +163,47 @@ def density_coverage(real: Tensor, fake: Tensor, k: int = 5) -> tuple[float, flo
 
 
 
+def _chunks(x: Tensor, rows: int) -> Iterator[Tensor]:
+    """``x`` in float64, ``rows`` rows at a time (a large set is never copied whole)."""
+    return (chunk.double() for chunk in x.split(rows))
+
+
 def nearest_distances(queries: Tensor, reference: Tensor) -> Tensor:
     """Distance from each of ``queries`` ``(N, d)`` to its nearest sample of ``reference``
     ``(M, d)``: ``(N,)`` float64.
 
     Scored against the training set, a generator that copies training samples has
     distances near 0, while new real samples (a held-out split) are as far from the
-    training set as real samples are from each other.
+    training set as real samples are from each other. Computed in blocks, so that a large
+    reference (e.g. 60,000 images) needs little memory beyond itself.
     """
     q = _features(queries, "queries", minimum=1)
-    r = _features(reference, "reference", minimum=1)
-    _same_width(q, r)
-    return torch.cat([torch.cdist(chunk, r).min(1).values for chunk in q.split(1024)])
+    _features(reference[:1], "reference", minimum=1)  # shape check only
+    _same_width(q, reference)
+    ref = reference.detach().cpu()
+    return torch.stack([torch.cdist(q, r).min(1).values for r in _chunks(ref, 1024)]).min(0).values
+
+
+def nearest_cosine_distances(feats_a: Tensor, feats_b: Tensor) -> tuple[Tensor, Tensor]:
+    """Cosine distances ``1 − |cos|`` to the nearest neighbour in the other set, both ways.
+
+    Returns ``(to_b, to_a)``: for each row of ``feats_a`` ``(N, d)`` its smallest distance to
+    a row of ``feats_b`` ``(M, d)`` ``(N,)``, and for each row of ``feats_b`` its smallest
+    distance to a row of ``feats_a`` ``(M,)``, both float64 in [0, 1]. MiFID's memorisation
+    distance (Bai et al. 2021) is the mean of one of them, with ``feats_b`` the training set's
+    features (torchmetrics 1.9: ``to_a.mean()``, over the training samples). Computed in
+    blocks of ``feats_b``.
+    """
+    a = _features(feats_a, "feats_a", minimum=1)
+    _features(feats_b[:1], "feats_b", minimum=1)
+    _same_width(a, feats_b)
+    a = torch.nn.functional.normalize(a, dim=1)
+    to_b, to_a = torch.full((len(a),), 2.0, dtype=torch.float64), []
+    for b in _chunks(feats_b.detach().cpu(), 4096):
+        d = (a @ torch.nn.functional.normalize(b, dim=1).T).abs_().neg_().add_(1).clamp_(min=0)
+        to_b = torch.minimum(to_b, d.min(1).values)
+        to_a.append(d.min(0).values)
+    return to_b, torch.cat(to_a)
 
 
 def scores(reference: Tensor, feats: Tensor, k_pr: int = 3, k_dc: int = 5,

@@ -179,3 +179,35 @@ def test_scores_gathers_every_score_of_the_module():
     assert (got["density"], got["coverage"]) == density_coverage(real, fake, 5)
     with pytest.raises(ValueError, match="different sizes"):
         scores(real, torch.zeros(5, 3))
+
+
+def test_nearest_cosine_distances_both_ways_and_torchmetrics_direction():
+    from torchmetrics.image.mifid import _compute_cosine_distance
+
+    from ganlib.evaluation import nearest_cosine_distances
+
+    a = torch.tensor([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]])
+    b = torch.tensor([[3.0, 0.0], [-1.0, -1.0]])
+    to_b, to_a = nearest_cosine_distances(a, b)
+    r = 1 - 2**-0.5
+    assert torch.allclose(to_b, torch.tensor([0.0, r, 0.0], dtype=torch.float64))
+    assert torch.allclose(to_a, torch.tensor([0.0, 0.0], dtype=torch.float64))
+    g = torch.Generator().manual_seed(0)
+    fake, train = torch.rand(50, 8, generator=g), torch.rand(9000, 8, generator=g)  # 3 blocks
+    to_train, to_fake = nearest_cosine_distances(fake, train)
+    direct = 1 - (torch.nn.functional.normalize(fake.double(), dim=1)
+                  @ torch.nn.functional.normalize(train.double(), dim=1).T).abs()
+    assert torch.allclose(to_train, direct.min(1).values.clamp(min=0))
+    assert torch.allclose(to_fake, direct.min(0).values.clamp(min=0))
+    # torchmetrics' MiFID takes (real, fake): its distance averages over the training samples
+    theirs = _compute_cosine_distance(train.double(), fake.double(), cosine_distance_eps=1.0)
+    assert float(theirs) == pytest.approx(float(to_fake.mean()), abs=1e-9)
+
+
+def test_nearest_distances_in_blocks_equal_one_cdist():
+    from ganlib.evaluation import nearest_distances
+
+    g = torch.Generator().manual_seed(1)
+    queries, reference = torch.rand(300, 5, generator=g), torch.rand(9000, 5, generator=g)
+    want = torch.cdist(queries.double(), reference.double()).min(1).values
+    assert torch.allclose(nearest_distances(queries, reference), want)
