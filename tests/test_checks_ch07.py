@@ -317,6 +317,40 @@ def radii_list(feats, k):
     return torch.cdist(feats, feats).sort(1).values[:, k].tolist()
 
 
+def fd_no_clamp(feats_a, feats_b):  # square roots of slightly negative eigenvalues: nan
+    a, b = feats_a.double(), feats_b.double()
+    cov_a, cov_b = torch.cov(a.T), torch.cov(b.T)
+    vals, vecs = torch.linalg.eigh(cov_a)
+    root_a = vecs @ torch.diag(vals.sqrt()) @ vecs.T
+    cross = torch.linalg.eigvalsh(root_a @ cov_b @ root_a).sqrt().sum()
+    return float((a.mean(0) - b.mean(0)).square().sum() + cov_a.trace() + cov_b.trace()
+                 - 2 * cross)
+
+
+def fd_float32(feats_a, feats_b):  # the right formula in the inputs' float32
+    a, b = feats_a.float(), feats_b.float()
+    cov_a, cov_b = torch.cov(a.T), torch.cov(b.T)
+    vals, vecs = torch.linalg.eigh(cov_a)
+    root_a = vecs @ torch.diag(vals.clamp_min(0).sqrt()) @ vecs.T
+    cross = torch.linalg.eigvalsh(root_a @ cov_b @ root_a).clamp_min(0).sqrt().sum()
+    return float((a.mean(0) - b.mean(0)).square().sum() + cov_a.trace() + cov_b.trace()
+                 - 2 * cross)
+
+
+def fd_not_squared(feats_a, feats_b):  # W2 instead of W2²
+    return frechet_distance(feats_a, feats_b) ** 0.5
+
+
+def fd_plus_cross(feats_a, feats_b):
+    mu_a, mu_b, cov_a, cov_b = _stats(feats_a, feats_b)
+    return _fd(mu_a, mu_b, cov_a, cov_b, -_cross(cov_a, cov_b))
+
+
+def radii_drop_zeros(feats, k):  # skips the point itself by dropping every zero distance
+    d = torch.cdist(feats, feats)
+    return d.masked_fill(d == 0, float("inf")).kthvalue(k, dim=1).values
+
+
 def pr_swapped(real, fake, k):
     p, r = precision_recall(real, fake, k)
     return r, p
@@ -346,6 +380,18 @@ def pr_radius_of_the_sample(real, fake, k):  # the ball of the fake's own k-NN r
     return float(precision), float(recall)
 
 
+def pr_strict(real, fake, k):  # a sample on the boundary counted as outside
+    precision = (torch.cdist(fake, real) < knn_radii(real, k)).any(1).float().mean()
+    recall = (torch.cdist(real, fake) < knn_radii(fake, k)).any(1).float().mean()
+    return float(precision), float(recall)
+
+
+def pr_mean_radius(real, fake, k):  # one radius for every ball: the mean of the k-NN radii
+    precision = (torch.cdist(fake, real) <= knn_radii(real, k).mean()).any(1).float().mean()
+    recall = (torch.cdist(real, fake) <= knn_radii(fake, k).mean()).any(1).float().mean()
+    return float(precision), float(recall)
+
+
 def pr_dict(real, fake, k):
     p, r = precision_recall(real, fake, k)
     return {"precision": p, "recall": r}
@@ -369,6 +415,10 @@ MISTAKES = [
     (ch07.check_frechet_distance, fd_entrywise_sqrt, "entry by entry"),
     (ch07.check_frechet_distance, fd_sqrt_of_trace, "square root of the trace"),
     (ch07.check_frechet_distance, fd_float32_only, "expected a scalar"),
+    (ch07.check_frechet_distance, fd_no_clamp, "clamp them at 0"),
+    (ch07.check_frechet_distance, fd_float32, "float64"),
+    (ch07.check_frechet_distance, fd_not_squared, "its square, d²"),
+    (ch07.check_frechet_distance, fd_plus_cross, "wrong sign"),
     (ch07.check_frechet_distance, fd_in_place_centering, "changed the features"),
     (ch07.check_mmd2_unbiased, mmd_biased, "biased estimate"),
     (ch07.check_mmd2_unbiased, mmd_dropped_diagonal_over_m2, "divide by m²"),
@@ -388,12 +438,15 @@ MISTAKES = [
     (ch07.check_knn_radii, radii_indices, "index"),
     (ch07.check_knn_radii, radii_column, "one radius per sample"),
     (ch07.check_knn_radii, radii_list, "expected a tensor"),
+    (ch07.check_knn_radii, radii_drop_zeros, "duplicate sample"),
     (ch07.check_precision_recall, pr_swapped, "swapped"),
     (ch07.check_precision_recall, pr_self_counted, "counts the centre"),
     (ch07.check_precision_recall, pr_every_ball, "*every* ball"),
     (ch07.check_precision_recall, pr_pairs, "(sample, ball) pairs"),
     (ch07.check_precision_recall, pr_radius_of_the_sample, "expected"),
     (ch07.check_precision_recall, pr_dict, "expected a pair"),
+    (ch07.check_precision_recall, pr_strict, "boundary"),
+    (ch07.check_precision_recall, pr_mean_radius, "expected"),
     (ch07.check_precision_recall, pr_mutates, "changed the features"),
 ]
 
@@ -405,6 +458,12 @@ def test_checks_name_each_mistake(check, mistake, words):
     assert not result, f"{mistake} passed"
     assert result.message.startswith("❌")
     assert words in result.message, result.message
+
+
+def test_a_mistake_is_named_only_when_it_explains_every_probe():
+    """The mean radius matches 'radius counts the centre' on one probe by coincidence."""
+    result = ch07.check_precision_recall(pr_mean_radius, print_result=False)
+    assert not result and "counts the centre" not in result.message, result.message
 
 
 def test_every_check_has_a_catalogue_of_mistakes():

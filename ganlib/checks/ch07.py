@@ -29,17 +29,22 @@ where precision and recall differ. The mistakes named:
   removed but divided by m², the diagonal kept but divided by m(m − 1), the kernel without
   ``/ d``, without ``+ 1``, squared or linear instead of cubed, the cross term not doubled, the
   sign flipped, the square root (MMD instead of MMD²);
+- ``frechet_distance`` also: the cross term's sign, the distance d instead of d², and two
+  inputs where a correct formula computed carelessly fails: fewer samples than features
+  (eigenvalues not clamped at 0) and float32 features far from 0 (no float64);
 - ``knn_radii``: the point itself counted as its own nearest neighbour (the radius of the
   (k − 1)-th other neighbour), one neighbour too far, squared distances, the mean distance
   to the k nearest instead of the k-th, the k-th farthest, neighbour indices instead of
-  distances;
+  distances, zero distances dropped (a duplicate sample is a neighbour too; in float32,
+  cdist's diagonal is not even 0);
 - ``precision_recall``: precision and recall swapped, balls whose radius counts the point
-  itself, a sample counted only when inside *every* ball, the share of (sample, ball) pairs
-  instead of samples.
+  itself, a sample on a ball's boundary counted as outside (``<``), a sample counted only
+  when inside *every* ball, the share of (sample, ball) pairs instead of samples.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -131,6 +136,12 @@ def _fd_mistakes(a: Tensor, b: Tensor) -> list[tuple[float, str, str]]:
          "you take the square root entry by entry (torch.sqrt of the matrix), not the "
          "matrix square root", "the matrix square root's trace is the sum of the square "
          "roots of the eigenvalues: torch.linalg.eigvalsh(root_a @ cov_b @ root_a)"),
+        (float(diff.square().sum() + traces + 2 * cross),
+         "the cross term has the wrong sign: + 2 tr(...)^½ instead of − 2",
+         "tr Σa + tr Σb − 2 · tr (Σa^½ Σb Σa^½)^½"),
+        (float(diff.square().sum() + traces - 2 * cross) ** 0.5,
+         "you return the distance d; the Fréchet distance of FID is its square, d²",
+         "drop the final square root"),
         (float(diff.square().sum() + traces
                - 2 * (_sym_root(cov_a) @ cov_b @ _sym_root(cov_a)).trace().clamp_min(0).sqrt()),
          "you take the square root of the trace, √tr(Σa^½ Σb Σa^½), not the trace of the "
@@ -148,6 +159,35 @@ def _fd_cases() -> list[tuple[str, Tensor, Tensor]]:
          _correlated(12, 4, 0.0, g), _correlated(12, 4, 2.0, g)),
         ("feature sets of 40 and 25 samples of 3 correlated features", a, b),
     ]
+
+
+def _fd_hard_cases(frechet_distance: Callable[[Tensor, Tensor], object]) -> None:
+    """Two inputs where a correct formula still fails if computed carelessly: float32
+    features far from 0 (float32 arithmetic loses the digits), and fewer samples than
+    features (singular covariances, whose zero eigenvalues rounding makes slightly
+    negative)."""
+    g = rng(_SEED + 5)
+    far = (_correlated(40, 3, 0.0, g) + 1e5, _correlated(30, 3, 0.0, g) + 1e5 + 0.5)
+    far = (far[0].float(), far[1].float())
+    few = (_correlated(5, 8, 0.2, g), _correlated(6, 8, -0.3, g))
+    clamp = ("rounding makes the zero eigenvalues of a singular covariance slightly negative, "
+             "and their square roots nan: clamp them at 0 first (.clamp_min(0))")
+    for what, (a, b) in (("float32 features near 100,000", far),
+                         ("5 and 6 samples of 8 features (singular covariances)", few)):
+        try:
+            with during(f"for {what}"):
+                got = frechet_distance(a.clone(), b.clone())
+        except (torch.linalg.LinAlgError, ValueError) as err:  # eigh of a matrix holding nan
+            fail(f"for {what} your code raised {type(err).__name__}", clamp)
+        value = scalar(got, f"your distance for {what}", "return a float")
+        want = _fd(a.double(), b.double())
+        if close(value, want, 1e-4):
+            continue
+        mine, right = apart(value, want)
+        hint = (clamp if math.isnan(value) else
+                "float32 keeps about 7 digits: convert the features to float64 first "
+                "(feats.double()); and clamp tiny negative eigenvalues at 0")
+        fail(f"for {what} your distance is {mine}, expected {right}", hint)
 
 
 @check("frechet_distance")
@@ -173,6 +213,7 @@ def check_frechet_distance(frechet_distance: Callable[[Tensor, Tensor], object])
             mine, right = apart(value, want)
             fail(f"for {what}{order} your distance is {mine}, expected {right}",
                  "‖μa − μb‖² + tr Σa + tr Σb − 2 · tr (Σa^½ Σb Σa^½)^½, Σ = torch.cov(feats.T)")
+    _fd_hard_cases(frechet_distance)
     a = _fd_cases()[1][1]
     with during("for a set against itself"):
         same = scalar(frechet_distance(a, a.clone()), "your distance of a set to itself",
@@ -287,6 +328,10 @@ def _radius_mistakes(x: Tensor, k: int) -> list[tuple[Tensor, str, str]]:
          "first (kthvalue counts from the smallest)"),
         (dist.argsort(1)[:, k].to(x.dtype), "you return the index of the k-th neighbour, not "
          "its distance", ".values, not .indices"),
+        (dist.masked_fill(dist == 0, float("inf")).sort(1).values[:, k - 1],
+         "you drop the zero distances to skip the point itself, but a duplicate sample is "
+         "at distance 0 too and is a neighbour", "skip one entry per row, the point itself: "
+         "kthvalue(k + 1, dim=1), or set the diagonal to infinity"),
     ]
     return out
 
@@ -298,14 +343,21 @@ def check_knn_radii(knn_radii: Callable[[Tensor, int], object]) -> str:
     2-D points, for k = 1 and 3."""
     line = torch.tensor([[0.0], [1.0], [3.0], [7.0], [15.0], [31.0]], dtype=torch.float64)
     points = torch.randn(9, 2, generator=rng(_SEED + 2), dtype=torch.float64)
+    twins = torch.tensor([[0.0], [0.0], [1.0], [3.0], [7.0]], dtype=torch.float64)
+    wide = 3 * torch.randn(40, 64, generator=rng(_SEED + 4))  # float32: cdist's diagonal is not 0
     for what, x in (("6 points on a line at 0, 1, 3, 7, 15, 31", line),
-                    ("9 random 2-D points", points)):
+                    ("9 random 2-D points", points),
+                    ("points at 0, 0, 1, 3, 7 (one sample twice)", twins),
+                    ("40 float32 samples of 64 features", wide)):
+        rtol = 1e-3 if x.dtype == torch.float32 else 1e-5  # float32 distances are rounded
         for k in (1, 3):
             copy = x.clone()
             with during(f"for {what}, k = {k}"):
                 got = knn_radii(x, k)
             _unchanged([copy], [x])
-            want = torch.cdist(x, x).sort(1).values[:, k]
+            x64 = x.double()
+            want = torch.cdist(x64, x64, compute_mode="donot_use_mm_for_euclid_dist"
+                               ).sort(1).values[:, k]
             if not isinstance(got, Tensor):
                 fail(f"for {what} your radii are {type(got).__name__}, expected a tensor of "
                      f"shape ({len(x)},)", "return one distance per sample, as a tensor")
@@ -314,14 +366,15 @@ def check_knn_radii(knn_radii: Callable[[Tensor, int], object]) -> str:
                      f"({len(x)},): one radius per sample",
                      "kthvalue(..., dim=1).values has one entry per row")
             got64 = got.detach().double().cpu()
-            if torch.allclose(got64, want, rtol=1e-5, atol=1e-6):
+            if torch.allclose(got64, want, rtol=rtol, atol=1e-6):
                 continue
-            name_mistake(got64, _radius_mistakes(x, k),
-                         lambda u, v: torch.allclose(u, v, rtol=1e-5, atol=1e-6), want)
+            name_mistake(got64, _radius_mistakes(x64, k),
+                         lambda u, v, rtol=rtol: torch.allclose(u, v, rtol=rtol, atol=1e-6), want)
             fail(f"for {what}, k = {k}, your radii are {[round(v, 3) for v in got64.tolist()]}"
                  f", expected {[round(v, 3) for v in want.tolist()]}",
                  "the distance from each sample to its k-th nearest other sample")
-    return "distances to the k-th nearest other sample, for k = 1 and 3"
+    return ("distances to the k-th nearest other sample, for k = 1 and 3, with a duplicate "
+            "sample and in float32")
 
 
 # ------------------------------------------------------------- task 4: precision and recall
@@ -345,15 +398,46 @@ def _pr_cases() -> list[tuple[str, Tensor, Tensor, int]]:
     real = torch.randn(30, 2, generator=g, dtype=torch.float64)
     narrow = 0.4 * torch.randn(20, 2, generator=g, dtype=torch.float64) + 0.3
     wide = 2.5 * torch.randn(25, 2, generator=g, dtype=torch.float64)
+    line_real = torch.tensor([[0.0], [1.0], [3.0], [7.0]], dtype=torch.float64)
+    line_fake = torch.tensor([[5.0], [9.0], [11.0], [20.0]], dtype=torch.float64)
     return [("30 real points and 20 generated in a narrow cloud (k = 3)", real, narrow, 3),
-            ("30 real points and 25 generated in a wide cloud (k = 2)", real, wide, 2)]
+            ("30 real points and 25 generated in a wide cloud (k = 2)", real, wide, 2),
+            ("real points at 0, 1, 3, 7 and generated ones at 5, 9, 11, 20, some exactly on a "
+             "ball's boundary (k = 1)", line_real, line_fake, 1)]
+
+
+def _pr_mistakes(real: Tensor, fake: Tensor, k: int) -> list[tuple[tuple[float, float], str, str]]:
+    right = _pr(real, fake, k)
+    r_real, r_fake = _radii(real, k), _radii(fake, k)
+    strict = (float((torch.cdist(fake, real) < r_real[None, :]).any(1).double().mean()),
+              float((torch.cdist(real, fake) < r_fake[None, :]).any(1).double().mean()))
+    return [
+        ((right[1], right[0]), "your precision and recall are swapped: precision asks how "
+         "many *generated* samples look real (inside a real ball), recall how many real "
+         "samples the generator covers (inside a generated ball)",
+         "precision: fakes in real balls; recall: reals in fake balls"),
+        (_pr(real, fake, k, self_counts=True), "your balls' radius counts the centre as its "
+         "own nearest neighbour: the radius is the distance to the k-th *other* sample",
+         "the (k + 1)-th smallest distance in a row of torch.cdist(x, x)"),
+        (strict, "a sample exactly on a ball's boundary (distance equal to the radius) must "
+         "count as inside", "compare with <=, not <"),
+        (_pr(real, fake, k, every=True), "a sample counts only when inside *every* ball; "
+         "it must be inside at least one", ".any(dim) over the balls, not .all(dim)"),
+        (_pr(real, fake, k, pairs=True), "you return the share of (sample, ball) pairs; "
+         "precision is the share of samples inside at least one ball",
+         "first .any over the balls, then the mean over the samples"),
+    ]
 
 
 @check("precision_recall")
 def check_precision_recall(precision_recall: Callable[[Tensor, Tensor, int], object]) -> str:
     """Check ``precision_recall(real (N, d), fake (M, d), k)`` → ``(precision, recall)``:
     the share of fakes inside a real k-NN ball and of reals inside a fake k-NN ball
-    (Kynkäänniemi et al. 2019), on a collapsed-like and a noisy-like generated set."""
+    (Kynkäänniemi et al. 2019), on a collapsed-like and a noisy-like generated set and on
+    points exactly on a ball's boundary. A catalogued mistake is named only when it explains
+    the answers to every probe."""
+    same = lambda u, v: close(u[0], v[0], 1e-6) and close(u[1], v[1], 1e-6)  # noqa: E731
+    answers = []
     for what, real, fake, k in _pr_cases():
         copies = [real.clone(), fake.clone()]
         with during(f"for {what}"):
@@ -362,29 +446,20 @@ def check_precision_recall(precision_recall: Callable[[Tensor, Tensor, int], obj
         if not isinstance(got, tuple | list) or len(got) != 2:
             fail(f"for {what} you returned {type(got).__name__}, expected a pair "
                  "(precision, recall)", "return precision, recall")
-        p = scalar(got[0], "your precision", "a float in [0, 1]")
-        r = scalar(got[1], "your recall", "a float in [0, 1]")
-        want = _pr(real, fake, k)
-        same = lambda u, v: close(u[0], v[0], 1e-6) and close(u[1], v[1], 1e-6)  # noqa: E731
-        if same((p, r), want):
-            continue
-        mistakes = [
-            ((want[1], want[0]), "your precision and recall are swapped: precision asks how "
-             "many *generated* samples look real (inside a real ball), recall how many real "
-             "samples the generator covers (inside a generated ball)",
-             "precision: fakes in real balls; recall: reals in fake balls"),
-            (_pr(real, fake, k, self_counts=True), "your balls' radius counts the centre as its "
-             "own nearest neighbour: the radius is the distance to the k-th *other* sample",
-             "the (k + 1)-th smallest distance in a row of torch.cdist(x, x)"),
-            (_pr(real, fake, k, every=True), "a sample counts only when inside *every* ball; "
-             "it must be inside at least one", ".any(dim) over the balls, not .all(dim)"),
-            (_pr(real, fake, k, pairs=True), "you return the share of (sample, ball) pairs; "
-             "precision is the share of samples inside at least one ball",
-             "first .any over the balls, then the mean over the samples"),
-        ]
-        name_mistake((p, r), mistakes, same, want)
-        fail(f"for {what} you return precision {p:.3f}, recall {r:.3f}, expected "
-             f"{want[0]:.3f}, {want[1]:.3f}",
-             "precision: share of fakes within a real sample's k-NN radius; recall: share of "
-             "reals within a fake sample's k-NN radius")
-    return "precision and recall for a narrow and a wide generated set"
+        answers.append((scalar(got[0], "your precision", "a float in [0, 1]"),
+                        scalar(got[1], "your recall", "a float in [0, 1]")))
+    wrong = [(case, got) for case, got in zip(_pr_cases(), answers, strict=True)
+             if not same(got, _pr(case[1], case[2], case[3]))]
+    if not wrong:
+        return "precision and recall for a narrow and a wide generated set, and on a boundary"
+    catalogues = [_pr_mistakes(real, fake, k) for _, real, fake, k in _pr_cases()]
+    for i, (_, problem, hint) in enumerate(catalogues[0]):
+        if all(same(got, catalogue[i][0]) for got, catalogue in zip(answers, catalogues,
+                                                                    strict=True)):
+            fail(problem, hint)
+    (what, real, fake, k), (p, r) = wrong[0]
+    want = _pr(real, fake, k)
+    fail(f"for {what} you return precision {p:.3f}, recall {r:.3f}, expected "
+         f"{want[0]:.3f}, {want[1]:.3f}",
+         "precision: share of fakes within a real sample's k-NN radius (≤); recall: share of "
+         "reals within a fake sample's k-NN radius")
