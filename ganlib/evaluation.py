@@ -162,7 +162,6 @@ def density_coverage(real: Tensor, fake: Tensor, k: int = 5) -> tuple[float, flo
     return float(density), float(coverage)
 
 
-
 def _chunks(x: Tensor, rows: int) -> Iterator[Tensor]:
     """``x`` in float64, ``rows`` rows at a time (a large set is never copied whole)."""
     return (chunk.double() for chunk in x.split(rows))
