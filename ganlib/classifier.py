@@ -236,22 +236,17 @@ def layer_features(
     if layer == "pixels":
         return _to_28px(images).flatten(1).float().cpu()
     model = load_classifier() if model is None else model
+    if layer != "conv":
+        logits, feats = classifier_outputs(images, model, batch_size)
+        return logits if layer == "logits" else feats
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
-    out = []
     try:
-        for chunk in images.split(batch_size):
-            x = _to_28px(chunk.float().to(device))
-            if layer == "conv":
-                f = model.conv(x).mean((2, 3))
-            else:
-                f = model.features(x)
-                f = model.out(f) if layer == "logits" else f
-            out.append(f.cpu())
+        return torch.cat([model.conv(_to_28px(chunk.float().to(device))).mean((2, 3)).cpu()
+                          for chunk in images.split(batch_size)])
     finally:
         model.train(was_training)
-    return torch.cat(out)
 
 
 def accuracy(model: MNISTClassifier, images: Tensor, labels: Tensor) -> float:
