@@ -2,10 +2,16 @@
 
 Each chapter has a module ``ganlib.checks.chNN`` whose functions test a learner's code on
 random inputs and edge cases and answer in one line: ``✅ correct: …`` or
-``❌ <what is wrong> — hint: <hint>``. A check never raises: an exception in the learner's
-code (the untouched template raises ``NotImplementedError``) becomes a ``❌`` line that
-names the learner's own line, and a check stops a learner's function that runs for longer
-than :data:`TIME_LIMIT` seconds (an endless loop) with a ``❌`` line too.
+``❌ <what is wrong> — hint: <hint>``. An exception in the learner's code (the untouched
+template raises ``NotImplementedError``) becomes a ``❌`` line that names the learner's own
+line, and a check stops a learner's function that runs for longer than :data:`TIME_LIMIT`
+seconds (an endless loop) with a ``❌`` line too.
+
+In self-study a check never raises. Under nbgrader (its autograder and validator set
+``NBGRADER_EXECUTION``) a failed check prints its line and then raises :class:`CheckFailed`,
+so that the test cell fails and loses its points. ``seed=...`` draws the check's random
+inputs from another seed: the hidden tests of the nbgrader assignments call each check
+again on inputs the learner has not seen.
 
 =============================  ==========================================================
 name                           what it is
@@ -13,6 +19,7 @@ name                           what it is
 :func:`check`                  the decorator that turns a check body into a check
 :func:`fail`                   stop a check body with a ``❌`` line and a hint
 :class:`CheckResult`           a check's verdict, truthy when the learner's code is right
+:class:`CheckFailed`           raised by a failed check under nbgrader (a graded run)
 :func:`during`                 say which probe was running if the learner's code raises
 :func:`describe_error`         a learner's exception as one line, with the learner's line
 :data:`TIME_LIMIT`             seconds a check may run before it stops the learner's code
@@ -30,12 +37,13 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
     "TIME_LIMIT",
+    "CheckFailed",
     "CheckFailure",
     "CheckResult",
     "CheckTimeout",
@@ -74,6 +82,23 @@ class CheckFailure(Exception):
         super().__init__(problem)
         self.problem = problem
         self.hint = hint
+
+
+class CheckFailed(AssertionError):
+    """A failed check in a graded run: the test cell fails and nbgrader gives it no points.
+
+    Its message is the check's one-line verdict; in a notebook it shows as that one line
+    (IPython's ``_render_traceback_``), not as a traceback through ganlib.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"\x1b[0;31mCheckFailed\x1b[0m: {self}"]
+
+
+def graded_run() -> bool:
+    """Whether nbgrader is executing the notebook (autograde or validate): it sets
+    ``NBGRADER_EXECUTION`` for the kernel it starts."""
+    return bool(os.environ.get("NBGRADER_EXECUTION"))
 
 
 class CheckTimeout(BaseException):
@@ -326,39 +351,55 @@ def check(name: str) -> Callable[[Callable[..., str | None]], Callable[..., Chec
 
     The wrapper prints the one-line verdict and returns a :class:`CheckResult`. Keywords
     of the wrapped check: ``print_result=False`` keeps it quiet (for tests);
-    ``time_limit`` (seconds, default :data:`TIME_LIMIT`; 0 for none) bounds its run time.
+    ``time_limit`` (seconds, default :data:`TIME_LIMIT`; 0 for none) bounds its run time;
+    ``seed`` (an int) draws the check's random inputs from that seed instead of its own;
+    ``raise_on_failure`` raises :class:`CheckFailed` after a failed verdict (default: only
+    under nbgrader, see :func:`graded_run`).
     """
 
     def wrap(body: Callable[..., str | None]) -> Callable[..., CheckResult]:
         @functools.wraps(body)
         def run(*args, print_result: bool = True, time_limit: float | None = None,
+                seed: int | None = None, raise_on_failure: bool | None = None,
                 **kwargs) -> CheckResult:
-            limit = TIME_LIMIT if time_limit is None else float(time_limit)
-            deadline = _Deadline(limit)
-            try:
-                try:
-                    deadline.start()
-                    detail = body(*args, **kwargs)
-                finally:
-                    deadline.stop()
-                extra = f" — {detail}" if detail else ""
-                result = CheckResult(True, f"✅ {name}: correct{extra}")
-            except CheckTimeout:
-                deadline.stop()  # again: the time-out may have landed before the first stop
-                result = CheckResult(
-                    False,
-                    f"❌ {name}: your code did not finish within {limit:g} s (an endless "
-                    "loop?), so the check stopped it — hint: look for a loop whose condition "
-                    "never becomes false, or a step that waits for something")
-            except CheckFailure as err:
-                hint = f" — hint: {err.hint}" if err.hint else ""
-                result = CheckResult(False, f"❌ {name}: {err.problem}{hint}")
-            except Exception as err:  # the learner's code failed: report, do not raise
-                result = _verdict_for_exception(name, err, body.__code__)
+            result = _verdict(body, name if seed is None else f"{name} on new inputs",
+                              args, kwargs, TIME_LIMIT if time_limit is None
+                              else float(time_limit), seed)
             if print_result:
                 print(result.message)
+            if not result and (graded_run() if raise_on_failure is None else raise_on_failure):
+                raise CheckFailed(result.message)
             return result
 
         return run
 
     return wrap
+
+
+def _verdict(body: Callable[..., str | None], name: str, args: tuple, kwargs: dict,
+             limit: float, seed: int | None) -> CheckResult:
+    """Run one check body on the learner's code and turn what happens into a verdict."""
+    from .support import new_inputs  # support imports this module
+
+    deadline = _Deadline(limit)
+    try:
+        try:
+            deadline.start()
+            with new_inputs(seed) if seed is not None else nullcontext():
+                detail = body(*args, **kwargs)
+        finally:
+            deadline.stop()
+        extra = f" — {detail}" if detail else ""
+        return CheckResult(True, f"✅ {name}: correct{extra}")
+    except CheckTimeout:
+        deadline.stop()  # again: the time-out may have landed before the first stop
+        return CheckResult(
+            False,
+            f"❌ {name}: your code did not finish within {limit:g} s (an endless "
+            "loop?), so the check stopped it — hint: look for a loop whose condition "
+            "never becomes false, or a step that waits for something")
+    except CheckFailure as err:
+        hint = f" — hint: {err.hint}" if err.hint else ""
+        return CheckResult(False, f"❌ {name}: {err.problem}{hint}")
+    except Exception as err:  # the learner's code failed: report, do not raise
+        return _verdict_for_exception(name, err, body.__code__)

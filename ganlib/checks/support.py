@@ -11,6 +11,7 @@ helper                         what it does
 :func:`apart`                  two numbers printed with enough digits to tell them apart
 :func:`rng`                    a seeded generator of the check's own
 :func:`seeded`                 a block run with the global generator seeded, then restored
+:func:`new_inputs`             a block in which both draw other inputs (hidden tests)
 :func:`scalar`                 a learner's return value as a float, or a ``❌``
 :func:`scalar_tensor`          a learner's return value as a 0-d tensor, or a ``❌``
 :func:`python_number`          a learner's return value that must be a plain Python number
@@ -38,6 +39,7 @@ __all__ = [
     "close",
     "first_match",
     "name_mistake",
+    "new_inputs",
     "rng",
     "scalar",
     "python_number",
@@ -91,13 +93,38 @@ def apart(got: float, want: float, digits: int = 4) -> tuple[str, str]:
 
 
 # ------------------------------------------------------------------------ randomness
+# The seed of a check's inputs: None for the check's own seeds (the visible check), an int
+# for inputs the learner has not seen (``check_x(fn, seed=...)``, nbgrader's hidden tests).
+# Set by the ``check`` decorator for the duration of one check.
+_inputs_seed: int | None = None
+
+
+@contextmanager
+def new_inputs(seed: int | None) -> Iterator[None]:
+    """Inside the block, :func:`rng` and :func:`seeded` mix ``seed`` into every seed they
+    are given, so a check draws different inputs (``None``: its own)."""
+    global _inputs_seed
+    previous, _inputs_seed = _inputs_seed, seed
+    try:
+        yield
+    finally:
+        _inputs_seed = previous
+
+
+def _mixed(seed: int) -> int:
+    if _inputs_seed is None:
+        return seed
+    return (seed * 1_000_003 + _inputs_seed * 7_919 + 1) % (2**62)
+
+
 def rng(seed: int) -> torch.Generator:
     """A new CPU generator seeded with ``seed``, for ``generator=`` arguments.
 
     A check draws its inputs from it, so they are the same at every call and the global
-    random state (the learner's stream) is left alone.
+    random state (the learner's stream) is left alone. Under :func:`new_inputs`, ``seed``
+    is mixed with the block's seed.
     """
-    return torch.Generator().manual_seed(seed)
+    return torch.Generator().manual_seed(_mixed(seed))
 
 
 @contextmanager
@@ -109,7 +136,7 @@ def seeded(seed: int) -> Iterator[None]:
     when the block ends, also after an exception.
     """
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        torch.manual_seed(_mixed(seed))
         yield
 
 
