@@ -14,7 +14,7 @@ LAB_OPTIONS := --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
 .PHONY: setup test unit lint notebooks students lab course check-course exercises \
-	notebooks-setup clean
+	assignments notebooks-setup clean
 
 # Create the virtual environment and install ganlib with its dev tools, once
 # (again only when pyproject.toml changes). The `python3` Jupyter kernel is installed into
@@ -60,9 +60,16 @@ course: setup
 check-course: setup
 	$(BIN)/python tools/run_notebooks.py check-course $(NB)
 
-# Generate the student notebooks exercises/NN_*.ipynb from exercises/solutions/.
+# Generate the student notebooks exercises/NN_*.ipynb from exercises/solutions/: each is
+# the release that nbgrader's generate_assignment makes of its solution notebook.
 exercises: setup
-	$(BIN)/python tools/make_exercises.py
+	$(BIN)/python tools/assignments.py
+
+# For teachers: an nbgrader course in $(COURSE) (default course/), one assignment per
+# chapter generated into its release/ folder; nbgrader's commands then run there.
+COURSE ?= course
+assignments: setup
+	$(BIN)/python tools/assignments.py --course $(COURSE)
 
 # Write the set-up cell (built from pyproject.toml's repository URL) into every notebook.
 notebooks-setup: setup

@@ -5,19 +5,22 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from make_exercises import strip_solutions  # tools/, importable through conftest.py
+from nbtools import student_path  # tools/, importable through conftest.py
+
+
+def _task_sources(notebook: Path) -> list[str]:
+    """The code cells nbgrader marks as answers (``solution: true``), in order."""
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    return ["".join(c["source"]) for c in cells if c["cell_type"] == "code"
+            and c.get("metadata", {}).get("nbgrader", {}).get("solution")]
 
 
 def notebook_task_functions(notebook: Path, namespace: dict, tasks: int, stubbed: bool) -> dict:
-    """Execute the task cells (code cells with a solution block) of ``notebook`` in
-    ``namespace`` and return it; with ``stubbed``, exactly what `make exercises` gives the
-    student. The notebook must have ``tasks`` task cells."""
-    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
-    sources = ["".join(c["source"]) for c in cells
-               if c["cell_type"] == "code" and "### BEGIN SOLUTION" in "".join(c["source"])]
+    """Execute the task cells of the solution ``notebook`` in ``namespace`` and return it;
+    with ``stubbed``, those of its student notebook (the nbgrader release of the solution),
+    exactly what the student gets. The notebook must have ``tasks`` task cells."""
+    sources = _task_sources(student_path(notebook) if stubbed else notebook)
     assert len(sources) == tasks
     for source in sources:
-        if stubbed:
-            source, _ = strip_solutions(source)
         exec(compile(source, str(notebook), "exec"), namespace)
     return namespace

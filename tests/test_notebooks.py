@@ -10,7 +10,7 @@ import json
 import re
 from pathlib import Path
 
-import make_exercises
+import assignments
 import nbformat
 import nbtools
 import pytest
@@ -30,6 +30,7 @@ from nbtools import (
     rel,
     setup_cell_source,
 )
+from test_hidden_tests import HIDDEN_SEEDS  # tests/
 
 COMMITTED = committed_notebooks()
 IDS = [rel(p) for p in COMMITTED]
@@ -248,40 +249,15 @@ def test_sanitizer_keeps_teaching_numbers(kept):
 
 # ------------------------------------------------------------------- student notebooks
 def test_student_notebooks_are_up_to_date():
-    problems = make_exercises.stale_students()
+    problems = assignments.stale_students()
     assert not problems, "; ".join(problems) + " — run `make exercises`"
 
 
-def test_strip_solutions_keeps_the_lines_around_each_block():
-    source = (
-        "def d_loss(real, fake):\n"
-        '    """Docstring."""\n'
-        "    ### BEGIN SOLUTION\n"
-        "    loss = real + fake\n"
-        "    return loss\n"
-        "    ### END SOLUTION\n"
-        "\n"
-        "x = 1\n"
-        "### BEGIN SOLUTION\n"
-        "y = 2\n"
-        "### END SOLUTION\n"
-        "print(x)"
-    )
-    stripped, blocks = make_exercises.strip_solutions(source)
-    assert blocks == 2
-    assert stripped == (
-        "def d_loss(real, fake):\n"
-        '    """Docstring."""\n'
-        f"    {STUB}\n"
-        "\n"
-        "x = 1\n"
-        f"{STUB}\n"
-        "print(x)"
-    )
-    answer, n = make_exercises.strip_solutions(
-        "Why?\n### BEGIN SOLUTION\nBecause.\n### END SOLUTION", markdown=True)
-    assert (answer, n) == (f"Why?\n{nbtools.MARKDOWN_STUB}", 1)
-    assert make_exercises.strip_solutions("x = 1") == ("x = 1", 0)
+def test_check_markers_counts_blocks():
+    source = ("def d_loss(real, fake):\n    ### BEGIN SOLUTION\n    return real + fake\n"
+              "    ### END SOLUTION\nx = 1\n### BEGIN SOLUTION\ny = 2\n### END SOLUTION")
+    assert assignments.check_markers(source) == 2
+    assert assignments.check_markers("x = 1") == 0
 
 
 @pytest.mark.parametrize("source, problem", [
@@ -290,10 +266,61 @@ def test_strip_solutions_keeps_the_lines_around_each_block():
     ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION", "inside another"),
     ("## BEGIN SOLUTION\nx = 1\n### END SOLUTION", "not a marker"),
     ("### BEGIN SOLUTION\nx = 1\n# END SOLUTION", "not a marker"),
+    ("### BEGIN SOLUTON\nx = 1\n### END SOLUTION", "not a marker"),
 ])
-def test_strip_solutions_rejects_broken_markers(source, problem):
-    with pytest.raises(make_exercises.SolutionMarkerError, match=problem):
-        make_exercises.strip_solutions(source)
+def test_check_markers_rejects_broken_markers(source, problem):
+    with pytest.raises(assignments.SolutionMarkerError, match=problem):
+        assignments.check_markers(source)
+
+
+SOLUTIONS = nbtools.solution_notebooks()
+CHECK_CALL = re.compile(r"^result = (ch\d\d\.check_\w+)\((\w+)\)$")
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=[p.name for p in SOLUTIONS])
+def test_solution_notebooks_are_nbgrader_source_notebooks(path):
+    """Answers are autograded answers, written answers manually graded, and each check cell
+    a locked test worth points that calls one check, then again on hidden inputs."""
+    nb = nbtools.read(path)
+    grade_ids, tasks, hidden_seeds = [], 0, set()
+    for index, cell in enumerate(nb.cells):
+        where = f"{path.name} cell {index}"
+        meta = cell.metadata.get("nbgrader")
+        blocks = assignments.check_markers(cell.source, f"{where}, ")
+        if meta:
+            grade_ids.append(meta["grade_id"])
+            assert meta["schema_version"] == 3, where
+        if blocks:
+            assert meta and meta["solution"], f"{where}: a solution block outside an answer cell"
+            tasks += 1
+            if cell.cell_type == "markdown":  # a written answer: graded by the teacher
+                assert meta["grade"] and meta["points"] > 0, where
+            else:
+                assert not meta["grade"] and not meta["locked"], where
+        elif cell.cell_type == "code" and ".check_" in cell.source:
+            assert meta and meta["grade"] and meta["locked"] and meta["points"] > 0, \
+                f"{where}: a check cell must be a locked test cell worth points"
+            lines = cell.source.split("\n")
+            visible = [CHECK_CALL.match(line) for line in lines if CHECK_CALL.match(line)]
+            assert len(visible) == 1, f"{where}: one check per test cell"
+            check, function = visible[0].groups()
+            hidden = lines[lines.index(assignments.BEGIN_HIDDEN) + 1:
+                           lines.index(assignments.END_HIDDEN)]
+            match = re.fullmatch(rf"result = {re.escape(check)}\({function}, seed=(\d+)\)",
+                                 "\n".join(hidden))
+            assert match, f"{where}: the hidden block must call {check} again with seed=..."
+            hidden_seeds.add(int(match.group(1)))
+    assert tasks, f"{path.name} has no task"
+    assert len(grade_ids) == len(set(grade_ids)), f"{path.name}: grade ids repeat"
+    assert hidden_seeds <= HIDDEN_SEEDS, "tests/test_hidden_tests.py must run that seed"
+
+
+def test_with_parameters_sets_the_parameters_cell():
+    nb = _notebook(("code", "STEPS = 100  # training steps\nN: int = 5", ["parameters"]))
+    assignments.with_parameters(nb, {"STEPS": 2, "N": 1})
+    assert nb.cells[0].source == "STEPS = 2\nN = 1"
+    with pytest.raises(ValueError, match="SIZE is assigned 0 times"):
+        assignments.with_parameters(nb, {"SIZE": 3})
 
 
 def _notebook(*cells: tuple[str, str, list[str]]) -> nbformat.NotebookNode:
@@ -305,8 +332,14 @@ def _notebook(*cells: tuple[str, str, list[str]]) -> nbformat.NotebookNode:
     return nb
 
 
+def _graded(cell, grade_id: str, **meta) -> None:
+    cell.metadata["nbgrader"] = {"grade_id": grade_id, "schema_version": 3, "task": False,
+                                 "grade": False, "solution": False, "locked": False, **meta}
+
+
 def _example_solution(before: str = "", after: str = "") -> nbformat.NotebookNode:
-    """A tiny exercise: a parameters cell, a task with a check, and a use of the task."""
+    """A tiny nbgrader source notebook: a parameters cell, a task with its test cell, and
+    a use of the task."""
     check = (
         "def check_double(fn):\n"
         "    try:\n"
@@ -315,7 +348,7 @@ def _example_solution(before: str = "", after: str = "") -> nbformat.NotebookNod
         "        ok = False\n"
         "    print('✅ correct' if ok else '❌ double(3) should be 6')"
     )
-    return _notebook(
+    nb = _notebook(
         ("markdown", "# Exercise", []),
         ("code", "STEPS = 100", ["parameters"]),
         ("code", f"assert STEPS == 2, STEPS  # CI's small setting reached the notebook\n{before}",
@@ -326,6 +359,9 @@ def _example_solution(before: str = "", after: str = "") -> nbformat.NotebookNod
         ("code", check + "\n\ncheck_double(double)", []),
         ("code", f"{after}\nprint(sum(double(i) for i in range(STEPS)))", []),
     )
+    _graded(nb.cells[4], "task1", solution=True)
+    _graded(nb.cells[5], "check_double", grade=True, locked=True, points=1)
+    return nb
 
 
 def _example_repo(tmp_path: Path, solution: nbformat.NotebookNode) -> Path:
@@ -334,44 +370,36 @@ def _example_repo(tmp_path: Path, solution: nbformat.NotebookNode) -> Path:
     return tmp_path
 
 
-def test_make_exercises_writes_and_checks_students(tmp_path):
+def test_assignments_write_and_check_students(tmp_path):
     root = _example_repo(tmp_path, _example_solution())
     student = root / "exercises" / "01_double.ipynb"
-    assert make_exercises.stale_students(root) == ["exercises/01_double.ipynb is missing"]
-    make_exercises.write_students(root=root)
-    assert make_exercises.stale_students(root) == []
+    assert assignments.stale_students(root) == ["exercises/01_double.ipynb is missing"]
+    assignments.write_students(root=root)
     nb = nbtools.read(student)
     assert "return 2 * x" not in nbtools.dumps(nb) and "SOLUTION" not in nbtools.dumps(nb)
-    assert nb.cells[4].source == f"def double(x):\n    {STUB}"
+    assert nb.cells[4].source == f"def double(x):\n    {STUB}"  # the course's stub
+    assert nb.cells[5].metadata["editable"] is False  # nbgrader locked the test cell
     assert all(c.outputs == [] and c.execution_count is None for _, c in code_cells(nb))
+    assert set(nb.metadata) == {"kernelspec"}  # run metadata cleared
 
     solution = root / "exercises" / "solutions" / "01_double.ipynb"
     changed = nbtools.read(solution)
-    changed.cells[4].source = changed.cells[4].source.replace("2 * x", "x + x")
-    nbtools.write(changed, solution)
-    assert make_exercises.stale_students(root) == []  # only the solution changed
     changed.cells[3].source = "**Task 1.** Write `double(x)`."
     nbtools.write(changed, solution)
-    assert make_exercises.stale_students(root) == [
-        "exercises/01_double.ipynb is out of date with its solution notebook"]
-
     (root / "exercises" / "02_orphan.ipynb").write_text(student.read_text())
-    assert "exercises/02_orphan.ipynb has no exercises/solutions/02_orphan.ipynb" in (
-        make_exercises.stale_students(root))
-    make_exercises.write_students(root=root)
-    assert make_exercises.stale_students(root) == []
-
-
-def test_make_student_needs_a_task():
-    with pytest.raises(make_exercises.SolutionMarkerError, match="at least one task"):
-        make_exercises.make_student(_notebook(("code", "x = 1", [])))
+    assert assignments.stale_students(root) == [
+        "exercises/01_double.ipynb is out of date with its solution notebook",
+        "exercises/02_orphan.ipynb has no exercises/solutions/02_orphan.ipynb"]
+    assignments.write_students(root=root)
+    assert not (root / "exercises" / "02_orphan.ipynb").exists()
+    assert nbtools.read(student).cells[3].source == "**Task 1.** Write `double(x)`."
 
 
 # These start Jupyter kernels (a few seconds each): the runner of the student check.
 def _run_student(tmp_path: Path, solution: nbformat.NotebookNode) -> str | None:
-    student = make_exercises.make_student(solution)
-    path = tmp_path / "exercises" / "01_double.ipynb"
-    nbtools.write(student, path)
+    root = _example_repo(tmp_path, solution)
+    assignments.write_students(root=root)
+    path = root / "exercises" / "01_double.ipynb"
     with run_notebooks.kernel_env(offline=True):
         return run_notebooks.check_student(path, {"STEPS": 2}, tmp_path / "build" / path.name,
                                            timeout=60)

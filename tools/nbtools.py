@@ -1,6 +1,6 @@
 """What the course's notebook tools share: where notebooks live and what their cells must hold.
 
-Used by ``tools/run_notebooks.py``, ``tools/make_exercises.py``, ``tools/setup_cell.py`` and
+Used by ``tools/run_notebooks.py``, ``tools/assignments.py``, ``tools/setup_cell.py`` and
 ``tests/test_notebooks.py``; docs/AUTHORING.md describes the conventions in prose.
 """
 

@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 import nbformat
-from make_exercises import write_students
+from assignments import write_students
 from nbtools import (
     EXECUTED_KEY,
     ROOT,
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         if student_path(path).exists() and path.parent.name == "solutions":
             students.append(path)
     if students:  # their student notebooks carry the same cell: regenerate them
-        write_students(students)
+        write_students()
     if write_readme_badges():
         print("notebooks-setup: rewrote the badges in README.md")
     return 0
