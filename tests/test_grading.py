@@ -21,6 +21,7 @@ import pytest
 from nbtools import (
     BEGIN_SOLUTION,
     END_SOLUTION,
+    ROOT,
     ci_parameters_for,
     load_ci_parameters,
     read,
@@ -30,65 +31,64 @@ from nbtools import (
 
 SOLUTIONS = solution_notebooks()
 CHECK_TIME_LIMIT = 3  # seconds: GANLIB_CHECK_TIME_LIMIT, so a hanging task costs little
-CELL_TIMEOUT = 30  # seconds nbgrader gives a cell here (the course's default is 600)
+CELL_TIMEOUT = 15  # seconds nbgrader gives a cell here (the course's: 300); CI's cells take ≤ 3 s
 
-# Per chapter: three submissions, each the solution with one catalogued mistake
-# (answer cell, text of the solution, what the learner wrote instead, test cells that must
-# fail: the mistaken function's check and the checks of tasks that call it), then the
-# function that raises and the one that never returns in the sixth submission.
+# Per chapter: three submissions, each the solution with one mistake of the catalogues in
+# tests/test_checks_chNN.py (answer cell, text of the solution, what the learner wrote
+# instead, test cells that must fail: the mistaken function's check and the checks of tasks
+# that call it), then the function that raises and the one that never returns in the sixth.
 MISTAKES = {
     "01_minimax": [
         ("task2", "torch.where(total > 0, p_data / total, torch.full_like(total, 0.5))",
-         "p_data / total", {"check_optimal_discriminator"}),
+         "p_data / total", ("check_optimal_discriminator",)),
         ("task3", "return -F.softplus(fake_logits).mean()", "return F.softplus(fake_logits).mean()",
-         {"check_saturating_g_loss"}),
+         ("check_saturating_g_loss",)),
         ("task4", "return F.softplus(-fake_logits).mean()", "return -F.softplus(fake_logits).mean()",
-         {"check_nonsaturating_g_loss"}),
+         ("check_nonsaturating_g_loss",)),
     ],
     "02_training_loop": [
-        ("task1", "G.parameters(), lr=2e-4", "G.parameters(), lr=2e-3", {"check_make_optimizers"}),
+        ("task1", "G.parameters(), lr=2e-4", "G.parameters(), lr=1e-3", ("check_make_optimizers",)),
         ("task2", "fake_logits = D(fake.detach())", "fake_logits = D(fake)",
-         {"check_discriminator_step", "check_train_step"}),
+         ("check_discriminator_step", "check_train_step")),
         ("task3", "    g_optimizer.zero_grad()\n    logits = D(fake)", "    logits = D(fake)",
-         {"check_generator_step", "check_train_step"}),
+         ("check_generator_step", "check_train_step")),
     ],
     "03_dcgan": [
-        ("task1", "nn.ReLU(inplace=True),", "nn.LeakyReLU(0.2, inplace=True),",
-         {"check_generator_block", "check_build_generator"}),
+        ("task1", "nn.BatchNorm2d(c_out),", "nn.BatchNorm2d(c_in),",
+         ("check_generator_block", "check_build_generator")),
         ("task4", "nn.init.normal_(m.weight, 0.0, 0.02)", "nn.init.normal_(m.weight, 0.02)",
-         {"check_init_weights"}),
-        ("task5", "torch.acos((a * b)", "torch.acos((z0 * z1)", {"check_slerp"}),
+         ("check_init_weights",)),
+        ("task5", "torch.acos((a * b)", "torch.acos((z0 * z1)", ("check_slerp",)),
     ],
     "04_mode_collapse": [
-        ("task1", "p = counts[counts > 0].double()", "p = counts.double()",
-         {"check_mode_coverage"}),
-        ("task2", "return x.reshape(x.shape[0] // k, -1)", "return x.reshape(-1, x.shape[0] // k)",
-         {"check_pack"}),
-        ("task3", "h.var(dim=0, unbiased=False)", "h.var(dim=0)", {"check_minibatch_stddev"}),
+        ("task1", "nearest_dist / std < 3", "nearest_dist / std <= 3", ("check_mode_coverage",)),
+        ("task2", "return x.reshape(x.shape[0] // k, -1)",
+         "return x.reshape(x.shape[0], -1).T.reshape(x.shape[0] // k, -1)", ("check_pack",)),
+        ("task3", "h.var(dim=0, unbiased=False)", "h.var(dim=0)", ("check_minibatch_stddev",)),
     ],
     "05_wgan_gp": [
         ("task1", "return fake_scores.mean() - real_scores.mean()",
-         "return real_scores.mean() - fake_scores.mean()", {"check_critic_loss"}),
+         "return real_scores.mean() - fake_scores.mean()", ("check_critic_loss",)),
         ("task3", "norms = grad.reshape(grad.shape[0], -1).norm(2, dim=1)", "norms = grad.norm(2)",
-         {"check_gradient_penalty"}),
+         ("check_gradient_penalty",)),
         ("task5", "v = W.T @ u", "v = W.reshape(W.shape[1], W.shape[0]) @ u",
-         {"check_spectral_norm"}),
+         ("check_spectral_norm",)),
     ],
     "06_conditional": [
         ("task1", "return F.one_hot(labels, n_classes).float()",
-         "return F.one_hot(labels, n_classes)", {"check_one_hot"}),
-        ("task3", "return (F.softplus(-fake_logits).mean()", "return (F.softplus(fake_logits).mean()",
-         {"check_acgan_g_loss"}),
+         "return F.one_hot(labels, n_classes)", ("check_one_hot",)),
+        ("task3", "return (F.softplus(-fake_logits).mean()", "return (-F.softplus(fake_logits).mean()",
+         ("check_acgan_g_loss",)),
         ("task4", "fake_logits = D(fake.detach(), fake_labels)",
          "fake_logits = D(fake.detach(), real_labels)",
-         {"check_discriminator_loss_with_labels"}),
+         ("check_discriminator_loss_with_labels",)),
     ],
     "07_evaluation": [
-        ("task1", "- 2 * cross)", "- cross)", {"check_frechet_distance"}),
+        ("task1", "- 2 * cross)", "- cross)", ("check_frechet_distance",)),
         ("task2", "(k_aa.sum() - k_aa.diagonal().sum()) / (m * (m - 1))", "k_aa.mean()",
-         {"check_mmd2_unbiased"}),
+         ("check_mmd2_unbiased",)),
         ("task3", "kthvalue(k + 1, dim=1)", "kthvalue(k, dim=1)",
-         {"check_knn_radii", "check_precision_recall"}),
+         ("check_knn_radii", "check_precision_recall")),
     ],
 }
 BROKEN = {  # (task whose function raises, task whose function never returns)
@@ -192,7 +192,7 @@ def grade_chapter(solution: Path, course: Path) -> dict:
     for k, (task, old, new, failing) in enumerate(MISTAKES[aid], start=1):
         nb = _solved(release, source)
         _edit(nb, task, old, new)
-        submissions[f"mistake{k}"], expected_fail[f"mistake{k}"] = nb, failing
+        submissions[f"mistake{k}"], expected_fail[f"mistake{k}"] = nb, set(failing)
     nb = _solved(release, source)
     raising = _redefine(nb, BROKEN[aid][0], "return 1 / 0  # a slip that raises")
     hanging = _redefine(nb, BROKEN[aid][1], "while True:  # never returns\n        pass")
@@ -213,14 +213,40 @@ def grade_chapter(solution: Path, course: Path) -> dict:
             "autograded": autograded, "feedback": feedback}
 
 
+def points_table(graded: dict[str, dict]) -> str:
+    """Markdown: each submission's autograded points per chapter (written answers apart)."""
+    students = ("solution", "untouched", "mistake1", "mistake2", "mistake3", "broken")
+    lines = ["| exercise | " + " | ".join(students) + " | written answers |",
+             "|---" * (len(students) + 2) + "|"]
+    for aid, result in graded.items():
+        cells = [c.metadata.get("nbgrader", {}) for c in result["autograded"]["solution"].cells]
+        tests = {m["grade_id"] for m in cells if m.get("grade") and not m.get("solution")}
+        row = []
+        for student in students:
+            scores = result["scores"][student]
+            got = sum(scores[g][0] for g in tests)
+            row.append(f"{got:g} / {sum(scores[g][1] for g in tests):g}")
+        written = sum(top for g, (_, top, _) in result["scores"]["solution"].items()
+                      if g not in tests)
+        words = "—" if not written else f"{written:g} point{'s' if written != 1 else ''}"
+        lines.append(f"| {aid} | " + " | ".join(row) + f" | {words} |")
+    return "\n".join(lines) + "\n"
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory) -> dict[str, dict]:
-    """Every chapter graded, two at a time (each in its own scratch course)."""
+    """Every chapter graded, two at a time (each in its own scratch course); the points
+    table goes to build/grading.md."""
     root = tmp_path_factory.mktemp("courses")
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = {assignments.assignment_id(s): pool.submit(
             grade_chapter, s, root / assignments.assignment_id(s)) for s in SOLUTIONS}
-        return {aid: future.result() for aid, future in futures.items()}
+        results = {aid: future.result() for aid, future in futures.items()}
+    table = points_table(results)
+    (ROOT / "build").mkdir(exist_ok=True)
+    (ROOT / "build" / "grading.md").write_text(table, encoding="utf-8")
+    print("\n" + table)
+    return results
 
 
 def test_every_chapter_has_its_graded_submissions():
@@ -253,8 +279,10 @@ def test_nbgrader_grades_each_submission(graded, aid):
             assert lines, (student, grade_id)
             for line in lines:
                 assert line in result["feedback"][student], (student, line)
-                if student != "broken":  # a mistake gets a diagnosis, not an error report
-                    assert " — hint: " in line and " raised " not in line, line
+    for k, (_, _, _, (own, *_)) in enumerate(MISTAKES[aid], start=1):
+        for line in _diagnoses(result["autograded"][f"mistake{k}"], own):
+            # the mistaken function's own check names the mistake: a hint, not an error
+            assert " — hint: " in line and " raised " not in line, line
     broken = result["autograded"]["broken"]
     said = " ".join(" ".join(_diagnoses(broken, g)) for g in expected_fail["broken"])
     assert "raised ZeroDivisionError" in said and "did not finish within" in said, said
