@@ -263,3 +263,46 @@ def test_keyboard_interrupt_is_not_swallowed():
 
     with pytest.raises(KeyboardInterrupt):
         run_it(interrupted, print_result=False)
+
+
+# ------------------------------------------------------------- graded runs and new inputs
+def test_a_failed_check_raises_only_under_nbgrader(monkeypatch, capsys):
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    assert not run_it(lambda: 1 / 0)  # self-study: a ❌ line, no exception
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    with pytest.raises(checks.CheckFailed) as caught:
+        run_it(lambda: 1 / 0)
+    line = capsys.readouterr().out.splitlines()[-1]
+    assert line.startswith("❌ demo: your code raised ZeroDivisionError")  # printed first
+    assert str(caught.value) == line  # and the error says the same, in one line
+    assert caught.value._render_traceback_() == [f"\x1b[0;31mCheckFailed\x1b[0m: {line}"]
+    assert run_it(lambda: 1)  # a passing check never raises
+    assert not run_it(lambda: 1 / 0, raise_on_failure=False)
+    monkeypatch.delenv("NBGRADER_EXECUTION")
+    with pytest.raises(checks.CheckFailed):
+        run_it(lambda: 1 / 0, raise_on_failure=True)
+
+
+@check("draws")
+def draws(record):
+    from ganlib.checks.support import rng, seeded
+
+    with seeded(5):
+        record.append((torch.rand(2), torch.rand(2, generator=rng(5))))
+
+
+def test_seed_draws_new_inputs_and_names_them(capsys):
+    seen = []
+    draws(seen)
+    draws(seen)
+    assert torch.equal(seen[0][0], seen[1][0]) and torch.equal(seen[0][1], seen[1][1])
+    assert capsys.readouterr().out.splitlines()[-1] == "✅ draws: correct"
+    draws(seen, seed=1807)
+    draws(seen, seed=1807)
+    draws(seen, seed=1808)
+    assert not torch.equal(seen[2][0], seen[0][0]) and not torch.equal(seen[2][1], seen[0][1])
+    assert torch.equal(seen[2][0], seen[3][0]) and torch.equal(seen[2][1], seen[3][1])
+    assert not torch.equal(seen[4][0], seen[2][0])
+    assert capsys.readouterr().out.splitlines()[-1] == "✅ draws on new inputs: correct"
+    draws(seen)  # and back to the check's own inputs
+    assert torch.equal(seen[5][0], seen[0][0])
