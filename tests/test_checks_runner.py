@@ -306,3 +306,7 @@ def test_seed_draws_new_inputs_and_names_them(capsys):
     assert capsys.readouterr().out.splitlines()[-1] == "✅ draws on new inputs: correct"
     draws(seen)  # and back to the check's own inputs
     assert torch.equal(seen[5][0], seen[0][0])
+    draws(seen, seed="hidden")  # the hidden tests' seed: GANLIB_HIDDEN_SEED or the default
+    assert torch.equal(seen[6][0], seen[2][0]) == (checks.hidden_seed() == 1807)
+    with pytest.raises(TypeError, match="seed must be an int or 'hidden', got 'secret'"):
+        draws(seen, seed="secret")

@@ -1,7 +1,9 @@
-"""The hidden tests of the nbgrader assignments call each check again with ``seed=...``:
-the check draws new random inputs. Every check's tests (it passes on the solutions and on
-other correct answers, fails on the stub, and rejects and names every catalogued mistake)
-must hold on those inputs too, or a right answer could lose points in a hidden test."""
+"""The hidden tests of the nbgrader assignments call each check again with
+``seed="hidden"``: the check draws new random inputs from ``GANLIB_HIDDEN_SEED`` (a
+teacher's choice, in the course's nbgrader_config.py) or ganlib's default. Every check's
+tests (it passes on the solutions and on other correct answers, fails on the stub, and
+rejects and names every catalogued mistake) must hold on those inputs too, or a right answer
+could lose points in a hidden test: here for the default seed and two more."""
 
 from __future__ import annotations
 
@@ -11,13 +13,24 @@ from pathlib import Path
 
 import pytest
 
+import ganlib.checks as checks
+
 ROOT = Path(__file__).resolve().parents[1]
-HIDDEN_SEEDS = {1807}  # the seed of the hidden blocks in exercises/solutions/
-OTHER_SEEDS = (1, 2)  # seeds a teacher might put there instead
+OTHER_SEEDS = (1, 2)  # seeds a teacher might choose instead
+
+
+def test_the_hidden_seed_comes_from_the_environment(monkeypatch):
+    monkeypatch.delenv("GANLIB_HIDDEN_SEED", raising=False)
+    assert checks.hidden_seed() == checks.HIDDEN_SEED
+    monkeypatch.setenv("GANLIB_HIDDEN_SEED", "2027")
+    assert checks.hidden_seed() == 2027
+    monkeypatch.setenv("GANLIB_HIDDEN_SEED", "abc")
+    with pytest.raises(ValueError, match="GANLIB_HIDDEN_SEED must be an integer, got 'abc'"):
+        checks.hidden_seed()
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [*sorted(HIDDEN_SEEDS), *OTHER_SEEDS])
+@pytest.mark.parametrize("seed", [checks.HIDDEN_SEED, *OTHER_SEEDS])
 def test_the_checks_tests_hold_on_new_inputs(seed):
     suites = sorted(str(p) for p in (ROOT / "tests").glob("test_checks_ch[0-9][0-9].py"))
     done = subprocess.run(

