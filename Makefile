@@ -14,7 +14,7 @@ LAB_OPTIONS := --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
 .PHONY: setup test unit lint notebooks students lab course check-course exercises \
-	assignments notebooks-setup clean
+	assignments gpu-check gpu-report notebooks-setup clean
 
 # Create the virtual environment and install ganlib with its dev tools, once
 # (again only when pyproject.toml changes). The `python3` Jupyter kernel is installed into
@@ -70,6 +70,24 @@ exercises: setup
 COURSE ?= course
 assignments: setup
 	$(BIN)/python tools/assignments.py --course $(COURSE)
+
+# The GPU run-book (docs/GPU.md): on a CUDA machine, the cuda tests, the speed benchmark
+# and every chapter on the GPU in one call, into $(GPU_OUT); GPU_ARGS=--dry-run on a CPU.
+# GPU_PYTHON=python3 uses a Python that already has the packages (a machine without
+# network) instead of setting up .venv.
+GPU_OUT ?= build/gpu-check
+ifdef GPU_PYTHON
+GPU_DEPS :=
+else
+GPU_PYTHON := $(BIN)/python
+GPU_DEPS := setup
+endif
+gpu-check: $(GPU_DEPS)
+	$(GPU_PYTHON) tools/gpu_check.py --out $(GPU_OUT) $(GPU_ARGS)
+
+# Write the GPU check's figures into the README's GPU column and bench/README.md.
+gpu-report:
+	$(GPU_PYTHON) tools/gpu_report.py $(GPU_OUT)
 
 # Write the set-up cell (built from pyproject.toml's repository URL) into every notebook.
 notebooks-setup: setup

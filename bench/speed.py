@@ -259,7 +259,8 @@ def build(args, loop: str, size: int, batch_size: int, images: torch.Tensor):
         raise RuntimeError(f"the reference and ganlib nets disagree by {diff:g}")
     if loop == "reference":
         return ReferenceLoop(refG, refD, images, batch_size, args.device, args.workers)
-    speed = Speed(bf16=args.bf16, channels_last=args.channels_last, compile=args.compile)
+    speed = Speed(bf16=args.bf16, channels_last=args.channels_last, compile=args.compile,
+                  fused_adam=not args.no_fused_adam)
     return GanlibLoop(G, D, images, batch_size, args.device, log_every=args.log_every,
                       reuse_fakes=loop == "ganlib", speed=speed)
 
@@ -403,6 +404,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--channels-last", action="store_true", help="ganlib: channels-last")
     p.add_argument("--compile", action="store_true", help="ganlib: torch.compile both nets")
     p.add_argument("--fast", action="store_true", help="ganlib: --bf16 --channels-last")
+    p.add_argument("--no-fused-adam", action="store_true",
+                   help="ganlib: torch's default Adam instead of the fused one")
     p.add_argument("--memory", action=argparse.BooleanOptionalAction, default=True,
                    help="measure peak memory in child processes")
     p.add_argument("--memory-steps", type=int, default=3)
@@ -438,6 +441,7 @@ def main(argv: list[str] | None = None) -> dict:
         return {}
     info = machine_info(args.device)
     flags = [f for f in ("bf16", "channels_last", "compile") if getattr(args, f)]
+    flags += ["unfused Adam"] if args.no_fused_adam else []
     info["ganlib_options"] = ", ".join(flags) or "Speed() defaults (fp32, fused Adam)"
     info["ganlib_log_every"] = args.log_every
     info["reference_workers"] = args.workers
