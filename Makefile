@@ -86,7 +86,7 @@ gpu-check: $(GPU_DEPS)
 	$(GPU_PYTHON) tools/gpu_check.py --out $(GPU_OUT) $(GPU_ARGS)
 
 # Write the GPU check's figures into the README's GPU column and bench/README.md.
-gpu-report:
+gpu-report: $(GPU_DEPS)
 	$(GPU_PYTHON) tools/gpu_report.py $(GPU_OUT)
 
 # Write the set-up cell (built from pyproject.toml's repository URL) into every notebook.

@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def dry_run(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("gpu-check")
     done = subprocess.run([sys.executable, "tools/gpu_check.py", "--dry-run", "--out", str(out),
-                           "--budget", "400"], cwd=ROOT, capture_output=True, text=True,
-                          timeout=600)
+                           "--budget", "240"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=280)  # under pytest-timeout's 300 s
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "gpu-check: report and results in" in done.stdout
     return out
@@ -65,6 +65,7 @@ def test_the_report_lands_in_the_readme_and_bench_readme(dry_run, tmp_path):
     text = bench.read_text()
     block = text[text.index(gpu_report.GPU_START):text.index(gpu_report.GPU_END)]
     assert "#### GPU check" in block and "bf16 autocast + channels-last" in block
+    assert "##### Training speed" in block  # every heading below bench's "### GPU figures"
     # the rest of both files is untouched
     assert text.replace(block, gpu_report.GPU_START) == (
         (ROOT / "bench" / "README.md").read_text().replace(
@@ -77,3 +78,22 @@ def test_the_report_lands_in_the_readme_and_bench_readme(dry_run, tmp_path):
                                                              "none (CPU dry run)")])
 def test_short_gpu_names(name, short):
     assert gpu_report.short_gpu(name) == short
+
+
+@pytest.mark.slow
+def test_a_second_call_adds_to_the_folder(dry_run, tmp_path):
+    import shutil
+
+    folder = tmp_path / "gpu-check"
+    shutil.copytree(dry_run, folder)
+    before = json.loads((folder / "results.json").read_text())
+    done = subprocess.run([sys.executable, "tools/gpu_check.py", "--dry-run", "--out",
+                           str(folder), "--steps", "notebooks", "--notebooks",
+                           "notebooks/00_setup.ipynb", "--budget", "120"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=200)
+    assert done.returncode == 0, done.stdout[-3000:]
+    after = json.loads((folder / "results.json").read_text())
+    assert after["speed"] == before["speed"] and after["cuda_tests"] == before["cuda_tests"]
+    assert [n["path"] for n in after["notebooks"]] == [n["path"] for n in before["notebooks"]]
+    assert after["notebooks"][1] == before["notebooks"][1]  # chapter 1 kept as it was
+    assert after["notebooks"][0]["status"] == "ok"

@@ -33,6 +33,17 @@ import sys
 import time
 from pathlib import Path
 
+if sys.version_info < (3, 10):  # noqa: UP036 - the course's floor, said clearly
+    print(f"gpu-check: {sys.executable} is Python {sys.version.split()[0]}; 3.10 or newer "
+          "is needed")
+    sys.exit(3)
+try:
+    import nbformat  # noqa: F401 - nbtools needs it
+except ImportError:
+    print(f"gpu-check: {sys.executable} lacks nbformat: install the course's packages "
+          "(make setup) or name a Python that has them (GPU_PYTHON=...)")
+    sys.exit(3)
+
 from nbtools import (
     KERNEL,
     ROOT,
@@ -46,18 +57,19 @@ from nbtools import (
 )
 
 # The speed benchmark's configurations: (name, extra arguments of bench/speed.py).
-SPEED_CONFIGS = [
-    ("torch Adam (unfused), fp32", ["--no-fused-adam"]),
+SPEED_CONFIGS = [  # peak memory (a child process per loop and shape) in two of them
+    ("torch Adam (unfused), fp32", ["--no-fused-adam", "--no-memory"]),
     ("Trainer defaults: fp32, fused Adam", []),
     ("bf16 autocast + channels-last", ["--fast"]),
-    ("bf16 + channels-last + torch.compile", ["--fast", "--compile"]),
+    ("bf16 + channels-last + torch.compile", ["--fast", "--compile", "--no-memory"]),
 ]
 # The shapes: the PyTorch DCGAN example's (64 px, 3 channels, batch 128) and the course's.
 SPEED_SHAPES = ["--sizes", "64", "28", "--batch-sizes", "128", "--data", "random",
-                "--channels64", "3", "--rounds", "4", "--round-seconds", "1.0",
+                "--channels64", "3", "--rounds", "3", "--round-seconds", "0.5",
                 "--log-every", "50"]
 DRY_RUN_NOTEBOOKS = ["notebooks/00_setup.ipynb", "notebooks/01_minimax.ipynb"]
 CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
+STEPS = ("tests", "speed", "notebooks")
 
 
 def _machine(dry_run: bool) -> dict:
@@ -84,25 +96,40 @@ def _env() -> dict[str, str]:
 def _run(cmd: list[str], timeout: float, env: dict[str, str] | None = None
          ) -> tuple[int, str, float]:
     """(exit status, output, seconds); 124 when the time limit stopped it. The command runs
-    in a session of its own, killed whole at the limit (a notebook's kernel included)."""
+    in a session of its own, killed whole at the limit."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env or _env(), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    _children.append(proc)
     try:
         out, _ = proc.communicate(timeout=max(timeout, 1))
         return proc.returncode, out, time.perf_counter() - start
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+        _kill(proc)
         out, _ = proc.communicate()
         return 124, out, time.perf_counter() - start
+    finally:
+        _children.remove(proc)
+
+
+_children: list[subprocess.Popen] = []
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    """Kill a child's whole session (a notebook's kernel exits with papermill: ipykernel
+    watches its parent)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:  # it ended meanwhile
+        pass
 
 
 # ---------------------------------------------------------------------------- steps
 def cuda_tests(timeout: float) -> dict:
     rc, out, seconds = _run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                              "--no-cov", "-m", "cuda", "tests"], timeout)
-    counts = {word: int(n) for n, word in re.findall(r"(\d+) (passed|failed|skipped|error)",
-                                                       out.splitlines()[-1] if out else "")}
+    counts = {word.rstrip("s"): int(n) for n, word in re.findall(
+        r"(\d+) (passed|failed|skipped|errors?)", out.splitlines()[-1] if out else "")}
     return {"rc": rc, "seconds": round(seconds, 1), "tail": out[-2000:], **counts}
 
 
@@ -118,6 +145,9 @@ def speed(out: Path, dry_run: bool, budget: float) -> list[dict]:
         if left < 10:
             results.append({"config": name, "status": "not run (budget)"})
             continue
+        # an equal share of what is left, the last configuration (compile) all of it
+        todo = len(SPEED_CONFIGS) - len(results)
+        left = left if todo == 1 else left / todo
         path = out / f"speed_{len(results)}.json"
         shape = ["--tiny", "--threads", "1"] if dry_run else ["--device", "cuda", *SPEED_SHAPES]
         cmd = [sys.executable, "bench/speed.py", *shape, *extra, "--json", str(path)]
@@ -151,12 +181,11 @@ def _checked_outputs(nb) -> list[tuple[int, str]]:
 
 def notebooks(out: Path, paths: list[Path], dry_run: bool, per_notebook: float,
               budget: float) -> list[dict]:
-    """Each chapter at its defaults (dry run: CI's settings and the offline digits), timed,
-    its checked cells compared with the committed ones."""
+    """Each chapter at its defaults (dry run: CI's settings), timed, its checked cells
+    compared with the committed ones. The offline digits, as for the README's CPU column and
+    the committed outputs (and a lent machine has no network)."""
     table = load_ci_parameters()
-    env = {**_env(), "MPLBACKEND": ""}  # the kernel picks the inline backend
-    if dry_run:
-        env["GANLIB_OFFLINE"] = "1"
+    env = {**_env(), "MPLBACKEND": "", "GANLIB_OFFLINE": "1"}  # MPLBACKEND: inline
     results = []
     deadline = time.perf_counter() + budget
     for path in paths:
@@ -166,6 +195,7 @@ def notebooks(out: Path, paths: list[Path], dry_run: bool, per_notebook: float,
             results.append({**entry, "status": "not run (budget)"})
             continue
         limit = min(per_notebook, left)
+        cut = limit < per_notebook  # the budget, not the chapter's own limit, stops it
         params = ci_parameters_for(path, table) if dry_run else {}
         dst = out / "notebooks" / path.name
         dst.parent.mkdir(parents=True, exist_ok=True)
@@ -178,7 +208,8 @@ def notebooks(out: Path, paths: list[Path], dry_run: bool, per_notebook: float,
             differing = [i for (i, a), (_, b) in zip(committed, ran, strict=True) if a != b]
             entry.update(status="ok", checked_cells=len(committed), differing=differing)
         else:
-            entry.update(status="timeout" if rc == 124 else "error", error=text[-1500:])
+            status = "error" if rc != 124 else "not finished (budget)" if cut else "timeout"
+            entry.update(status=status, error=text[-1500:])
         results.append(entry)
     return results
 
@@ -195,7 +226,8 @@ def report(results: dict) -> str:
     t = results["cuda_tests"]
     lines += ["## Tests marked `cuda`", "",
               f"{t.get('passed', 0)} passed, {t.get('failed', 0)} failed, "
-              f"{t.get('skipped', 0)} skipped (exit {t['rc']}, {t['seconds']} s)", ""]
+              f"{t.get('skipped', 0)} skipped, {t.get('error', 0)} errors (exit {t['rc']}, "
+              f"{t['seconds']} s)", ""]
     lines += ["## Training speed (bench/speed.py)", "",
               "| configuration | images | batch | reference img/s | ganlib img/s | ratio | "
               "ref peak MiB | ganlib peak MiB |", "|---|---|---|---|---|---|---|---|"]
@@ -228,8 +260,8 @@ def report(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-NEEDED = ("torch", "torchvision", "papermill", "nbformat", "nbval", "pytest", "ipykernel",
-          "matplotlib", "mlxtend", "torchmetrics", "pandas", "ipywidgets", "tqdm")
+NEEDED = ("torch", "torchvision", "papermill", "nbformat", "nbval", "pytest", "pytest_cov",
+          "ipykernel", "matplotlib", "mlxtend", "torchmetrics", "pandas", "ipywidgets", "tqdm")
 
 
 def missing_modules() -> list[str]:
@@ -249,6 +281,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds one chapter may run")
     parser.add_argument("--notebooks", type=Path, nargs="*",
                         help="chapters to time (default: all; dry run: chapters 0 and 1)")
+    parser.add_argument("--steps", nargs="+", choices=STEPS, default=list(STEPS),
+                        help="which steps to run (a retry: the ones still missing)")
+    parser.add_argument("--fresh", action="store_true",
+                        help="start a new results.json instead of adding to the folder's")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     missing = missing_modules()
@@ -261,11 +297,24 @@ def main(argv: list[str] | None = None) -> int:
     if not args.dry_run and not torch.cuda.is_available():
         print("gpu-check: no CUDA device here; use --dry-run on a CPU machine")
         return 2
+    if "notebooks" in args.steps:
+        from run_notebooks import kernel_problem
+
+        problem = kernel_problem()  # the python3 kernel must run this Python
+        if problem:
+            print(f"gpu-check: {problem}")
+            return 3
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     paths = [p.resolve() for p in args.notebooks] if args.notebooks else (
         [ROOT / p for p in DRY_RUN_NOTEBOOKS] if args.dry_run else chapter_notebooks())
-    results: dict = {"machine": _machine(args.dry_run), "budget_s": args.budget}
+    # A folder that already holds results (an earlier call of this visit) is added to:
+    # the steps run now replace theirs, chapters are merged by path.
+    earlier = out / "results.json"
+    results: dict = {"cuda_tests": {"rc": None, "seconds": 0}, "speed": [], "notebooks": []}
+    if earlier.exists() and not args.fresh:
+        results.update(json.loads(earlier.read_text()))
+    results.update(machine=_machine(args.dry_run), budget_s=args.budget)
 
     def left(reserve: float = 15.0) -> float:
         return args.budget - (time.perf_counter() - start) - reserve
@@ -274,21 +323,37 @@ def main(argv: list[str] | None = None) -> int:
         results["wall_s"] = round(time.perf_counter() - start, 1)
         (out / "results.json").write_text(json.dumps(results, indent=1, default=str))
 
-    results.update(cuda_tests={"rc": None, "seconds": 0}, speed=[], notebooks=[])
-    print("gpu-check: 1/3 tests marked cuda …", flush=True)
-    results["cuda_tests"] = cuda_tests(min(90.0, left()))
-    save()
-    print("gpu-check: 2/3 bench/speed.py …", flush=True)
-    results["speed"] = speed(out, args.dry_run, min(0.35 * args.budget, left()))
-    save()
-    print("gpu-check: 3/3 chapters …", flush=True)
-    results["notebooks"] = notebooks(out, paths, args.dry_run, args.per_notebook, left())
-    save()
+    def stop(signum, frame):  # `timeout` or a Ctrl-C: stop the child, keep what is done
+        for child in list(_children):
+            _kill(child)
+        save()
+        print(f"gpu-check: stopped by signal {signum}; results so far in {out}", flush=True)
+        sys.exit(124)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    if "tests" in args.steps:
+        print("gpu-check: tests marked cuda …", flush=True)
+        results["cuda_tests"] = cuda_tests(min(90.0, left()))
+        save()
+    if "speed" in args.steps:
+        print("gpu-check: bench/speed.py …", flush=True)
+        share = 0.4 if "notebooks" in args.steps else 1.0
+        results["speed"] = speed(out, args.dry_run, min(share * args.budget, left()))
+        save()
+    if "notebooks" in args.steps:
+        print("gpu-check: chapters …", flush=True)
+        ran = notebooks(out, paths, args.dry_run, args.per_notebook, left())
+        merged = {nb["path"]: nb for nb in results["notebooks"]}
+        merged.update({nb["path"]: nb for nb in ran if not nb["status"].startswith("not ")
+                       or nb["path"] not in merged})
+        results["notebooks"] = sorted(merged.values(), key=lambda nb: nb["path"])
+        save()
     text = report(results)
     (out / "report.md").write_text(text, encoding="utf-8")
     print("\n" + text)
     print(f"gpu-check: report and results in {out}")
-    failed = (results["cuda_tests"]["rc"] not in (0, 5)  # 5: no test collected
+    failed = (results["cuda_tests"]["rc"] not in (0, 5, 124, None)  # 5: none collected
               or any(e.get("status") == "error" for e in results["speed"])
               or any(n["status"] == "error" for n in results["notebooks"]))
     return 1 if failed else 0

@@ -74,7 +74,8 @@ def bench_with_gpu_section(text: str, results: dict) -> str:
     start, end = text.find(GPU_START), text.find(GPU_END)
     if start < 0 or end < start:
         raise ValueError(f"bench/README.md has no {GPU_START} … {GPU_END} block")
-    body = report(results).replace("# GPU check", "#### GPU check", 1)
+    # the report's headings sit under bench/README.md's "### GPU figures"
+    body = re.sub(r"^(#+) ", lambda m: "###" + m.group(1) + " ", report(results), flags=re.M)
     return text[:start + len(GPU_START)] + "\n" + body + text[end:]
 
 
