@@ -330,11 +330,7 @@ def fd_no_clamp(feats_a, feats_b):  # square roots of slightly negative eigenval
 def fd_float32(feats_a, feats_b):  # the right formula in the inputs' float32
     a, b = feats_a.float(), feats_b.float()
     cov_a, cov_b = torch.cov(a.T), torch.cov(b.T)
-    vals, vecs = torch.linalg.eigh(cov_a)
-    root_a = vecs @ torch.diag(vals.clamp_min(0).sqrt()) @ vecs.T
-    cross = torch.linalg.eigvalsh(root_a @ cov_b @ root_a).clamp_min(0).sqrt().sum()
-    return float((a.mean(0) - b.mean(0)).square().sum() + cov_a.trace() + cov_b.trace()
-                 - 2 * cross)
+    return _fd(a.mean(0), b.mean(0), cov_a, cov_b, _cross(cov_a, cov_b))
 
 
 def fd_not_squared(feats_a, feats_b):  # W2 instead of W2²
