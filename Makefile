@@ -14,7 +14,7 @@ LAB_OPTIONS := --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
 .PHONY: setup test unit lint notebooks students lab course check-course exercises \
-	assignments gpu-check gpu-report notebooks-setup clean
+	assignments gpu-check gpu-report notebooks-setup zh clean
 
 # Create the virtual environment and install ganlib with its dev tools, once
 # (again only when pyproject.toml changes). The `python3` Jupyter kernel is installed into
@@ -64,6 +64,12 @@ check-course: setup
 # the release that nbgrader's generate_assignment makes of its solution notebook.
 exercises: setup
 	$(BIN)/python tools/assignments.py
+
+# The Chinese edition (docs/TRANSLATING.md): merge the English prose into the catalogues
+# locale/zh/ (changed text is marked fuzzy), then write notebooks/zh/, exercises/zh/,
+# README.zh.md and ganlib's compiled check messages from them.
+zh: setup
+	$(BIN)/python tools/i18n.py build
 
 # For teachers: an nbgrader course in $(COURSE) (default course/), one assignment per
 # chapter generated into its release/ folder; nbgrader's commands then run there.

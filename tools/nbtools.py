@@ -48,6 +48,11 @@ def student_notebooks(root: Path = ROOT) -> list[Path]:
     return sorted((root / "exercises").glob("[0-9][0-9]_*.ipynb"))
 
 
+def zh_student_notebooks(root: Path = ROOT) -> list[Path]:
+    """The Chinese student notebooks, exercises/zh/NN_*.ipynb (``make zh``)."""
+    return sorted((root / "exercises" / "zh").glob("[0-9][0-9]_*.ipynb"))
+
+
 def committed_notebooks(root: Path = ROOT) -> list[Path]:
     """The notebooks committed executed: chapters, then solution notebooks."""
     return chapter_notebooks(root) + solution_notebooks(root)
@@ -253,6 +258,9 @@ def load_ci_parameters(root: Path = ROOT) -> dict[str, dict[str, Any]]:
 def ci_parameters_for(path: Path, table: dict[str, dict[str, Any]], root: Path = ROOT) -> dict:
     """The small settings of one notebook; a student notebook uses its solution's entry."""
     key = rel(path, root)
+    if key in table:
+        return dict(table[key])
+    key = key.replace("/zh/", "/", 1)  # a Chinese notebook: its English one's settings
     if key in table:
         return dict(table[key])
     if key.startswith("exercises/") and not key.startswith("exercises/solutions/"):

@@ -69,6 +69,7 @@ from nbtools import (
     strip_run_metadata,
     student_notebooks,
     write,
+    zh_student_notebooks,
 )
 
 CI_CELL_TIMEOUT = 120  # seconds a cell may take with the small settings
@@ -188,7 +189,7 @@ def nbval(paths: list[Path], lax: bool, timeout: int) -> int:
 
 
 def stage_students(table: dict, times: list, failures: list) -> None:
-    students = student_notebooks()
+    students = student_notebooks() + zh_student_notebooks()
     if not students:
         print("students: no exercise notebooks yet")
     for path in students:

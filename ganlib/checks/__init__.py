@@ -41,6 +41,8 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..i18n import render, translate
+
 __all__ = [
     "TIME_LIMIT",
     "CheckFailed",
@@ -339,6 +341,12 @@ def during(what: str) -> Iterator[None]:
 
 
 def _verdict_for_exception(name: str, err: Exception, check_code: object) -> CheckResult:
+    """The verdict on an exception, in the language of ``GANLIB_LANG``."""
+    verdict = _exception_verdict(name, err, check_code)
+    return CheckResult(False, translate(verdict.message))
+
+
+def _exception_verdict(name: str, err: Exception, check_code: object) -> CheckResult:
     frames, i = _learner_frames(err, check_code)
     if isinstance(err, NotImplementedError) and i is not None and i == len(frames) - 1:
         return CheckResult(False, f"❌ {name}: not implemented yet — replace the "
@@ -412,17 +420,23 @@ def _verdict(body: Callable[..., str | None], name: str, args: tuple, kwargs: di
                 detail = body(*args, **kwargs)
         finally:
             deadline.stop()
-        extra = f" — {detail}" if detail else ""
-        return CheckResult(True, f"✅ {name}: correct{extra}")
+        if detail:
+            return CheckResult(True, render("✅ {name}: correct — {detail}",
+                                            name=translate(name), detail=translate(detail)))
+        return CheckResult(True, render("✅ {name}: correct", name=translate(name)))
     except CheckTimeout:
         deadline.stop()  # again: the time-out may have landed before the first stop
-        return CheckResult(
-            False,
+        return CheckResult(False, translate(
             f"❌ {name}: your code did not finish within {limit:g} s (an endless "
             "loop?), so the check stopped it — hint: look for a loop whose condition "
-            "never becomes false, or a step that waits for something")
+            "never becomes false, or a step that waits for something"))
     except CheckFailure as err:
-        hint = f" — hint: {err.hint}" if err.hint else ""
-        return CheckResult(False, f"❌ {name}: {err.problem}{hint}")
+        if err.hint:
+            return CheckResult(False, render("❌ {name}: {problem} — hint: {hint}",
+                                             name=translate(name),
+                                             problem=translate(err.problem),
+                                             hint=translate(err.hint)))
+        return CheckResult(False, render("❌ {name}: {problem}", name=translate(name),
+                                         problem=translate(err.problem)))
     except Exception as err:  # the learner's code failed: report, do not raise
         return _verdict_for_exception(name, err, body.__code__)

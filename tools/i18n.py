@@ -1,0 +1,664 @@
+"""The Chinese edition: gettext catalogues beside the English, and what is built from them.
+
+The English notebooks are the one source of code and outputs. Their prose is translated in
+gettext catalogues (``locale/zh/…/*.po``, read and written with Babel), one per notebook,
+keyed by the English text, a Markdown cell split into its paragraphs (blocks separated by
+a blank line); ``locale/zh/README.po`` translates the README and ``locale/zh/checks.po``
+the messages of ``ganlib.checks`` (compiled into ganlib's package data for
+:mod:`ganlib.i18n`). ``locale/zh/glossary.po`` holds the terms every catalogue must use.
+
+=======================  ==================================================================
+command                  what it does
+=======================  ==================================================================
+``update``               merge the English sources into the catalogues: new text becomes
+                         an entry to translate, changed text keeps its old translation
+                         marked fuzzy (to be reviewed), text gone is dropped
+``build`` (``make zh``)  ``update``, compile ``checks.po``, then write notebooks/zh/,
+                         exercises/zh/ (and solutions/), README.zh.md
+``--check``              fail (exit 1) on anything stale: a catalogue behind the English,
+                         an entry untranslated or fuzzy, a translation that lost a formula,
+                         code, a number, a link or a glossary term, a generated file that
+                         differs from what ``build`` would write
+``export PO TXT``        write a catalogue's entries as a plain text file to translate in
+``import PO TXT``        read such a file back into the catalogue, and validate it
+=======================  ==================================================================
+
+The generated notebooks have the English notebook's cells, ids, metadata, code and outputs
+(the same code and seed give the same results), with each Markdown paragraph replaced by
+its translation and relative links re-pointed from the zh folder. One code cell differs:
+the set-up cell, which also sets ``GANLIB_LANG=zh`` so that the checks report in Chinese.
+Figures keep their English labels: no font that renders Chinese is on every platform the
+course runs on (DejaVu Sans, matplotlib's default, has none).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import copy
+import io
+import os
+import re
+import sys
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+from nbtools import (
+    BINDER_BADGE,
+    COLAB_BADGE,
+    README_END,
+    README_START,
+    ROOT,
+    SETUP_MARK,
+    binder_url,
+    chapter_notebooks,
+    chapter_title,
+    code_cells,
+    colab_url,
+    dumps,
+    read,
+    readme_block,
+    rel,
+    repository_url,
+    solution_notebooks,
+    student_notebooks,
+)
+
+LANG = "zh"
+LOCALE = Path("locale") / LANG
+MO = Path("ganlib") / "locale" / LANG / "LC_MESSAGES" / "ganlib.mo"
+CHECKS = Path("ganlib") / "checks"
+LANG_LINE = f'os.environ["GANLIB_LANG"] = "{LANG}"'
+CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+# ------------------------------------------------------------------ what is translated
+def split_blocks(text: str) -> list[str]:
+    """A Markdown text as [block, separator, block, …]: blocks are separated by blank lines
+    outside fenced code and ``$$`` display math; joining the list gives the text back."""
+    lines = text.split("\n")
+    groups: list[tuple[bool, list[str]]] = []  # (is a run of blank lines, its lines)
+    fence = math = False
+    for line in lines:
+        blank = not fence and not math and not line.strip()
+        if not blank:
+            stripped = line.strip()
+            if stripped.startswith(("```", "~~~")):
+                fence = not fence
+            elif not fence and stripped.count("$$") % 2 == 1:
+                math = not math
+        if groups and groups[-1][0] == blank:
+            groups[-1][1].append(line)
+        else:
+            groups.append((blank, [line]))
+    parts: list[str] = []
+    for n, (blank, run) in enumerate(groups):
+        joined = "\n".join(run)
+        if not blank:
+            parts.append(joined)
+            continue
+        if not parts:
+            parts.append("")
+        before = "\n" if n > 0 else ""
+        after = "\n" if n < len(groups) - 1 else ""
+        parts.append(before + joined + after)
+    return parts
+
+
+MATH = re.compile(r"\$\$.+?\$\$|(?<![\\$])\$(?!\$).+?(?<![\\$])\$", re.S)
+CODE = re.compile(r"`[^`\n]+`")
+URL = re.compile(r"\]\(([^)\s]+)")
+NUMBER = re.compile(r"(?<![\w.])[-−]?\d[\d,]*(?:\.\d+)?")
+
+
+def prose(text: str) -> str:
+    """The text without formulas, code, links' targets and HTML tags."""
+    text = re.sub(r"```.*?```", " ", text, flags=re.S)
+    text = MATH.sub(" ", text)
+    text = CODE.sub(" ", text)
+    text = re.sub(r"\]\([^)]*\)", "]", text)
+    return re.sub(r"<[^>]+>", " ", text)
+
+
+def translatable(block: str) -> bool:
+    """Whether a block has words to translate (not code, a formula, an image or a rule)."""
+    stripped = block.strip()
+    if stripped.startswith(("```", "~~~")) and stripped.endswith(("```", "~~~")):
+        return False
+    return re.search(r"[A-Za-z]{2,}", prose(block)) is not None
+
+
+def cell_messages(source: str) -> list[str]:
+    """The translatable blocks of a Markdown cell, in order."""
+    parts = split_blocks(source)
+    return [p for p in parts[0::2] if translatable(p)]
+
+
+def translate_cell(source: str, table: dict[str, str], missing: list[str]) -> str:
+    parts = split_blocks(source)
+    for i in range(0, len(parts), 2):
+        block = parts[i]
+        if translatable(block):
+            if table.get(block):
+                parts[i] = table[block]
+            else:
+                missing.append(block)
+    return "".join(parts)
+
+
+# ------------------------------------------------------------------ the sources
+def readme_blocks_text(text: str) -> str:
+    """The README without its generated badge block (regenerated per language)."""
+    block = readme_block(text)
+    return text.replace(block, README_START) if block else text
+
+
+def sources(root: Path = ROOT) -> dict[Path, list[tuple[str, list[str]]]]:
+    """catalogue path → [(location, messages)] for every English source."""
+    out: dict[Path, list[tuple[str, list[str]]]] = {}
+
+    def notebook_messages(paths: list[Path]) -> list[tuple[str, list[str]]]:
+        found = []
+        for path in paths:
+            for i, cell in enumerate(read(path).cells):
+                if cell.cell_type == "markdown":
+                    found.append((f"{rel(path, root)}:{i + 1}", cell_messages(cell.source)))
+        return found
+
+    for path in chapter_notebooks(root):
+        out[root / LOCALE / "notebooks" / f"{path.stem}.po"] = notebook_messages([path])
+    students = {p.name: p for p in student_notebooks(root)}
+    for path in solution_notebooks(root):
+        paths = [path] + ([students[path.name]] if path.name in students else [])
+        out[root / LOCALE / "exercises" / f"{path.stem}.po"] = notebook_messages(paths)
+    readme = readme_blocks_text((root / "README.md").read_text(encoding="utf-8"))
+    parts = split_blocks(readme)
+    out[root / LOCALE / "README.po"] = [
+        ("README.md:1", [p for p in parts[0::2] if translatable(p) and p != README_START])]
+    for path in sorted((root / CHECKS).glob("*.py")):
+        name = "common" if path.stem in ("__init__", "support") else path.stem
+        out.setdefault(root / LOCALE / "checks" / f"{name}.po", []).extend(
+            check_messages(path, root))
+    return out
+
+
+PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+
+
+def _template(node: ast.AST) -> str | None:
+    """A string constant or f-string as a message template: ``{expression}`` for each
+    replacement field (the expression's source, format spec included)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        out = []
+        for value in node.values:
+            if isinstance(value, ast.Constant):
+                out.append(value.value)
+            else:
+                spec = ""
+                if value.format_spec is not None:
+                    spec = ":" + "".join(v.value if isinstance(v, ast.Constant) else "…"
+                                         for v in value.format_spec.values)
+                out.append("{" + ast.unparse(value.value) + spec + "}")
+        return "".join(out)
+    return None
+
+
+def is_message(template: str) -> bool:
+    """A template a learner reads: words, not an identifier, a format spec or a path."""
+    literal = PLACEHOLDER.sub("", template)
+    return (re.search(r"[A-Za-z]{3,}", literal) is not None and " " in literal.strip()
+            and not literal.startswith(("test_", "GANLIB_")))
+
+
+def check_messages(path: Path, root: Path = ROOT) -> list[tuple[str, list[str]]]:
+    """Every message template in a module of ganlib/checks (docstrings excepted)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skipped = set()  # docstrings and other bare strings; what a `raise` says (to a programmer)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            skipped.add(id(node.value))
+        elif isinstance(node, ast.Raise):
+            skipped.update(id(n) for n in ast.walk(node))
+    inner = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):
+            inner.update(id(v) for v in node.values)
+            for v in node.values:
+                if isinstance(v, ast.FormattedValue) and v.format_spec is not None:
+                    inner.add(id(v.format_spec))
+    rendered = {id(node.args[0]) for node in ast.walk(tree)  # render(template, …)
+                if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "render"
+                and node.args}
+    messages = []
+    for node in ast.walk(tree):
+        if id(node) in skipped or id(node) in inner:
+            continue
+        template = _template(node)
+        if template is not None and (is_message(template) or id(node) in rendered):
+            messages.append((node.lineno, template))
+    return [(f"{rel(path, root)}:{lineno}", [template])
+            for lineno, template in sorted(messages)]
+
+
+# ------------------------------------------------------------------ catalogues
+HEADER = """\
+# Chinese translation of the GAN course (gan-course): one catalogue per English source,
+# keyed by its text. `make zh` merges changes of the English and builds the Chinese files;
+# `python tools/i18n.py --check` lists what is left to translate. Terms: glossary.po.
+#"""
+EPOCH = datetime(2026, 12, 7, tzinfo=timezone.utc)
+
+
+def new_catalog() -> Catalog:
+    """An empty catalogue with a fixed header (no dates that change on every update)."""
+    catalog = Catalog(locale="zh_Hans_CN", project="gan-course", version="1",
+                      copyright_holder="the gan-course authors",
+                      language_team="gan-course <zh>", last_translator="gan-course",
+                      creation_date=EPOCH, revision_date=EPOCH, fuzzy=False,
+                      header_comment=HEADER)
+    return catalog
+
+
+def template_catalog(entries: list[tuple[str, list[str]]]) -> Catalog:
+    catalog = new_catalog()
+    for location, messages in entries:
+        file, _, line = location.rpartition(":")
+        for msg in messages:
+            if msg in catalog:
+                catalog[msg].locations.append((file, int(line)))
+            else:
+                catalog.add(msg, locations=[(file, int(line))])
+    return catalog
+
+
+def load(path: Path) -> Catalog:
+    with open(path, "rb") as f:
+        return read_po(f, locale="zh_Hans_CN")
+
+
+def po_text(catalog: Catalog) -> bytes:
+    buf = io.BytesIO()
+    write_po(buf, catalog, width=0, ignore_obsolete=True, sort_output=False,
+             include_previous=True)
+    return buf.getvalue()
+
+
+def updated(path: Path, entries: list[tuple[str, list[str]]]) -> Catalog:
+    """The catalogue at ``path`` merged with the current English entries."""
+    template = template_catalog(entries)
+    catalog = load(path) if path.exists() else new_catalog()
+    catalog.update(template, no_fuzzy_matching=False, update_header_comment=False,
+                   update_creation_date=False)
+    # keep the English order (Babel keeps the old order for entries it had)
+    ordered = new_catalog()
+    for msg in template:
+        if not msg.id:
+            continue
+        old = catalog[msg.id]
+        ordered[msg.id] = old
+    return ordered
+
+
+def translations(catalog: Catalog) -> dict[str, str]:
+    return {m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy}
+
+
+# ------------------------------------------------------------------ validation
+def glossary(root: Path = ROOT) -> list[tuple[str, str, bool]]:
+    """(English term, Chinese term, strict) from locale/zh/glossary.po."""
+    path = root / LOCALE / "glossary.po"
+    if not path.exists():
+        return []
+    return [(m.id, m.string, "strict" in m.auto_comments or
+             any("strict" in c for c in m.auto_comments))
+            for m in load(path) if m.id and m.string]
+
+
+def _term_in(term: str, text: str) -> bool:
+    return re.search(r"(?<![A-Za-z])" + re.escape(term) + r"(?:s|es)?(?![A-Za-z])",
+                     prose(text), re.I) is not None
+
+
+def problems_of(msgid: str, msgstr: str, terms=(), kind: str = "notebook") -> list[str]:
+    """What a translation lost or changed: formulas, code, numbers, links, placeholders,
+    glossary terms; and whether it is Chinese at all."""
+    out = []
+    if not CJK.search(msgstr) and msgstr != msgid:
+        out.append("no Chinese in the translation")
+    if msgstr == msgid and len(re.findall(r"[A-Za-z]{4,}", prose(msgid))) >= 4:
+        out.append("left in English")
+
+    def bag(pattern, text):
+        return sorted(pattern.findall(text))
+
+    for name, pattern in (("formula", MATH), ("code", CODE), ("link", URL),
+                          ("placeholder", PLACEHOLDER if kind == "checks" else None)):
+        if pattern is None:
+            continue
+        a, b = bag(pattern, msgid), bag(pattern, msgstr)
+        if a != b:
+            lost = sorted(set(a) - set(b)) or a
+            added = sorted(set(b) - set(a)) or b
+            out.append(f"{name}s differ: missing {lost[:3]}, extra {added[:3]}")
+    a = sorted(n.replace("−", "-").replace(",", "") for n in NUMBER.findall(prose(msgid)))
+    b = sorted(n.replace("−", "-").replace(",", "") for n in NUMBER.findall(prose(msgstr)))
+    if a != b:
+        out.append(f"numbers differ: English {sorted(set(a) - set(b))}, "
+                   f"translation {sorted(set(b) - set(a))}")
+    for en, zh, strict in terms:
+        if strict and _term_in(en, msgid) and zh not in msgstr:
+            out.append(f"glossary: '{en}' should be '{zh}'")
+    return out
+
+
+def catalogue_problems(path: Path, entries, root: Path = ROOT) -> list[str]:
+    """Everything wrong with one catalogue on disk against the current English."""
+    out = []
+    if not path.exists():
+        return [f"{rel(path, root)}: missing (run `make zh`)"]
+    catalog = load(path)
+    want = template_catalog(entries)
+    want_ids = [m.id for m in want if m.id]
+    have = {m.id: m for m in catalog if m.id}
+    where = rel(path, root)
+    kind = "checks" if path.parent.name == "checks" else "notebook"
+    terms = glossary(root)
+    missing = [i for i in want_ids if i not in have]
+    if missing:
+        out.append(f"{where}: {len(missing)} English text(s) not in the catalogue "
+                   f"(the English changed: run `make zh`), first: {missing[0][:80]!r}")
+    extra = [i for i in have if i not in set(want_ids)]
+    if extra:
+        out.append(f"{where}: {len(extra)} entr(ies) for text no longer in the English, "
+                   f"first: {extra[0][:80]!r}")
+    for msgid in want_ids:
+        m = have.get(msgid)
+        if m is None:
+            continue
+        if m.fuzzy:
+            out.append(f"{where}: fuzzy (the English changed; review and remove the "
+                       f"fuzzy flag): {msgid[:80]!r}")
+        elif not m.string:
+            out.append(f"{where}: untranslated: {msgid[:80]!r}")
+        else:
+            out += [f"{where}: {p}: {msgid[:80]!r}" for p in
+                    problems_of(msgid, m.string, terms, kind)]
+    if kind == "notebook" and path.parent.name == "notebooks":
+        out += [f"{where}: {p}" for p in first_use_problems(catalog, want_ids, terms)]
+    return out
+
+
+def first_use_problems(catalog: Catalog, ids: list[str], terms) -> list[str]:
+    """In a chapter, a glossary term's first Chinese use gives the English term beside it."""
+    out = []
+    for en, zh, strict in terms:
+        if not strict:
+            continue
+        for msgid in ids:
+            m = catalog.get(msgid)
+            if m is None or not m.string or zh not in m.string:
+                continue
+            if not re.search(re.escape(en), m.string, re.I):
+                out.append(f"first use of {zh} without the English term '{en}': "
+                           f"{msgid[:60]!r}")
+            break
+    return out
+
+
+# ------------------------------------------------------------------ building
+def zh_path(path: Path, root: Path = ROOT) -> Path:
+    """notebooks/03_x.ipynb → notebooks/zh/03_x.ipynb; exercises/solutions/… likewise."""
+    r = path.relative_to(root)
+    if r.parts[0] == "notebooks":
+        return root / "notebooks" / LANG / r.name
+    if r.parts[:2] == ("exercises", "solutions"):
+        return root / "exercises" / LANG / "solutions" / r.name
+    if r.parts[0] == "exercises":
+        return root / "exercises" / LANG / r.name
+    raise ValueError(f"no Chinese counterpart for {r}")
+
+
+def setup_cell_source_zh(root: Path = ROOT) -> str:
+    """The Chinese notebooks' set-up cell: the English one's install, and the language of
+    the checks' messages."""
+    return (
+        f"{SETUP_MARK} 在 Colab 上从课程仓库安装 ganlib；--no-deps 保留 Colab 自带的\n"
+        "# torch 和小部件（ganlib 需要的其他包 Colab 都有）。GANLIB_LANG：检查用中文报告。\n"
+        "import os\n"
+        "import sys\n"
+        f"{LANG_LINE}\n"
+        'if "google.colab" in sys.modules:\n'
+        f'    %pip install -q --no-deps "ganlib @ git+{repository_url(root)}"'
+    )
+
+
+def relink(text: str, src: Path, dst: Path, root: Path = ROOT) -> str:
+    """Re-point the relative links of ``src``'s text for a file written at ``dst``: to the
+    Chinese counterpart of a course notebook or README, else to the same file."""
+    def fix(match: re.Match) -> str:
+        target = match.group(1)
+        if re.match(r"[a-z]+:|#|/", target):
+            return match.group(0)
+        path, _, anchor = target.partition("#")
+        resolved = (src.parent / path).resolve()
+        try:
+            resolved.relative_to(root)
+        except ValueError:
+            return match.group(0)
+        if resolved.suffix == ".ipynb" and resolved.parent.name != LANG:
+            try:
+                resolved = zh_path(resolved, root)
+            except ValueError:
+                pass
+        elif resolved == root / "README.md":
+            resolved = root / "README.zh.md"
+        new = os.path.relpath(resolved, dst.parent).replace(os.sep, "/")
+        return "](" + new + ("#" + anchor if anchor else "")
+    return URL.sub(fix, text)
+
+
+def build_notebook(path: Path, table: dict[str, str], root: Path, missing: list[str]):
+    nb = read(path)
+    out = copy.deepcopy(nb)
+    dst = zh_path(path, root)
+    cells = code_cells(out)
+    for cell in out.cells:
+        if cell.cell_type == "markdown":
+            cell.source = relink(translate_cell(cell.source, table, missing), path, dst, root)
+    if cells and cells[0][1].source.lstrip().startswith(SETUP_MARK):
+        cells[0][1].source = setup_cell_source_zh(root)
+    return dst, dumps(out)
+
+
+def readme_badges_zh(root: Path = ROOT) -> str:
+    lines = [
+        README_START,
+        "<!-- 由 `make zh` 根据 pyproject.toml 的 [project.urls] 生成；请在那里修改。 -->",
+        f"[![在 Binder 上启动课程]({BINDER_BADGE})]"
+        f"({binder_url(root=root).replace('tree/notebooks', 'tree/notebooks/' + LANG)})",
+        "",
+        "| 章 | Colab | Binder |",
+        "|---|---|---|",
+    ]
+    for path in chapter_notebooks(root):
+        zh = zh_path(path, root)
+        key = rel(zh, root)
+        title = chapter_title(zh) if zh.exists() else chapter_title(path)
+        lines.append(
+            f"| [{title}]({key}) "
+            f"| [![在 Colab 中打开]({COLAB_BADGE})]({colab_url(key, root)}) "
+            f"| [![在 Binder 上启动]({BINDER_BADGE})]({binder_url(key, root)}) |")
+    lines.append(README_END)
+    return "\n".join(lines)
+
+
+def build_readme(table: dict[str, str], root: Path, missing: list[str]) -> str:
+    text = (root / "README.md").read_text(encoding="utf-8")
+    body = readme_blocks_text(text)
+    parts = split_blocks(body)
+    for i in range(0, len(parts), 2):
+        if parts[i] == README_START or not translatable(parts[i]):
+            continue
+        if table.get(parts[i]):
+            parts[i] = table[parts[i]]
+        else:
+            missing.append(parts[i])
+    out = relink("".join(parts), root / "README.md", root / "README.zh.md", root)
+    return out.replace(README_START, readme_badges_zh(root), 1)
+
+
+def mo_bytes(catalogs: list[Catalog]) -> bytes:
+    """The check messages' finished translations, compiled for :mod:`ganlib.i18n`."""
+    done = new_catalog()
+    for catalog in catalogs:
+        for m in catalog:
+            if m.id and m.string and not m.fuzzy and m.id not in done:
+                done.add(m.id, m.string)
+    buf = io.BytesIO()
+    write_mo(buf, done)
+    return buf.getvalue()
+
+
+def outputs(root: Path = ROOT) -> Iterator[tuple[Path, bytes, list[str]]]:
+    """Every generated file: (path, content, English texts with no translation yet)."""
+    src = sources(root)
+    catalogues = {p: (load(p) if p.exists() else Catalog()) for p in src}
+    for path in chapter_notebooks(root):
+        missing: list[str] = []
+        table = translations(catalogues[root / LOCALE / "notebooks" / f"{path.stem}.po"])
+        dst, text = build_notebook(path, table, root, missing)
+        yield dst, text.encode("utf-8"), missing
+    for path in solution_notebooks(root) + student_notebooks(root):
+        missing = []
+        table = translations(catalogues[root / LOCALE / "exercises" / f"{path.stem}.po"])
+        dst, text = build_notebook(path, table, root, missing)
+        yield dst, text.encode("utf-8"), missing
+    missing = []
+    readme = build_readme(translations(catalogues[root / LOCALE / "README.po"]), root, missing)
+    yield root / "README.zh.md", readme.encode("utf-8"), missing
+    yield root / MO, mo_bytes([c for p, c in catalogues.items() if p.parent.name == "checks"]), []
+
+
+# ------------------------------------------------------------------ commands
+def cmd_update(root: Path = ROOT) -> None:
+    for path, entries in sources(root).items():
+        catalog = updated(path, entries)
+        text = po_text(catalog)
+        if not path.exists() or path.read_bytes() != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(text)
+            print(f"updated {rel(path, root)}")
+
+
+def cmd_build(root: Path = ROOT) -> int:
+    cmd_update(root)
+    untranslated = 0
+    for path, data, missing in outputs(root):
+        untranslated += len(missing)
+        if not path.exists() or path.read_bytes() != data:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            print(f"wrote {rel(path, root)}" + (f" ({len(missing)} paragraph(s) still "
+                                                 "English)" if missing else ""))
+    if untranslated:
+        print(f"{untranslated} paragraph(s) have no translation yet: they stay English; "
+              "`python tools/i18n.py --check` lists them")
+    return 0
+
+
+def problems(root: Path = ROOT) -> list[str]:
+    out = []
+    for path, entries in sources(root).items():
+        out += catalogue_problems(path, entries, root)
+    for path, data, _ in outputs(root):
+        if not path.exists() or path.read_bytes() != data:
+            out.append(f"{rel(path, root)}: out of date (run `make zh`)")
+    return out
+
+
+def cmd_check(root: Path = ROOT) -> int:
+    found = problems(root)
+    for line in found:
+        print(line)
+    print(f"{len(found)} problem(s)" if found else "the Chinese edition is up to date")
+    return 1 if found else 0
+
+
+SECTION = "=== "
+EN_MARK = "<<< English"
+ZH_MARK = ">>> 中文"
+
+
+def cmd_export(po: Path, txt: Path) -> None:
+    catalog = load(po)
+    lines = []
+    for n, m in enumerate(m for m in catalog if m.id):
+        flag = " (fuzzy: the English changed; review)" if m.fuzzy else ""
+        lines += [f"{SECTION}{n}{flag}", EN_MARK, m.id, ZH_MARK, m.string or "", ""]
+    txt.parent.mkdir(parents=True, exist_ok=True)
+    txt.write_text("\n".join(lines), encoding="utf-8")
+    print(f"wrote {txt}: {n + 1} entries")
+
+
+def cmd_import(po: Path, txt: Path, root: Path = ROOT) -> int:
+    """Read an exported text file back: each section's Chinese goes to the entry whose
+    English it carries (so a catalogue updated since the export still gets it right)."""
+    catalog = load(po)
+    text = txt.read_text(encoding="utf-8")
+    terms = glossary(root)
+    kind = "checks" if po.parent.name == "checks" else "notebook"
+    count = bad = 0
+    section = re.compile(r"^=== \d+[^\n]*\n" + re.escape(EN_MARK) + r"\n(.*?)\n"
+                         + re.escape(ZH_MARK) + r"\n?(.*?)(?=^=== \d+|\Z)", re.S | re.M)
+    for found in section.finditer(text):
+        english, zh = found.group(1), found.group(2).strip("\n")
+        if not zh.strip():
+            continue
+        m = catalog.get(english)
+        if m is None:
+            bad += 1
+            print(f"not in the catalogue (its English changed?): {english[:70]!r}")
+            continue
+        m.string = zh
+        m.flags.discard("fuzzy")
+        count += 1
+        for p in problems_of(english, zh, terms, kind):
+            bad += 1
+            print(f"{p}: {english[:70]!r}")
+    po.write_bytes(po_text(catalog))
+    print(f"{po}: {count} translations read, {bad} problem(s)")
+    return 1 if bad else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--check", action="store_true")
+    sub = parser.add_subparsers(dest="cmd")
+    sub.add_parser("update")
+    sub.add_parser("build")
+    for name in ("export", "import"):
+        p = sub.add_parser(name)
+        p.add_argument("po", type=Path)
+        p.add_argument("txt", type=Path)
+    args = parser.parse_args(argv)
+    if args.check:
+        return cmd_check()
+    if args.cmd == "update":
+        cmd_update()
+        return 0
+    if args.cmd == "export":
+        cmd_export(args.po, args.txt)
+        return 0
+    if args.cmd == "import":
+        return cmd_import(args.po, args.txt)
+    return cmd_build()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
