@@ -74,6 +74,9 @@ MO = Path("ganlib") / "locale" / LANG / "LC_MESSAGES" / "ganlib.mo"
 CHECKS = Path("ganlib") / "checks"
 LANG_LINE = f'os.environ["GANLIB_LANG"] = "{LANG}"'
 CJK = re.compile(r"[\u3400-\u9fff]")
+# The README's line that links the other language: not translated, swapped.
+SWITCH = ("**中文版** — the whole course in Chinese: [README.zh.md](README.zh.md)",
+          "**English** — 英文版：[README.md](README.md)")
 
 
 # ------------------------------------------------------------------ what is translated
@@ -178,7 +181,8 @@ def sources(root: Path = ROOT) -> dict[Path, list[tuple[str, list[str]]]]:
     readme = readme_blocks_text((root / "README.md").read_text(encoding="utf-8"))
     parts = split_blocks(readme)
     out[root / LOCALE / "README.po"] = [
-        ("README.md:1", [p for p in parts[0::2] if translatable(p) and p != README_START])]
+        ("README.md:1", [p for p in parts[0::2]
+                         if translatable(p) and p not in (README_START, SWITCH[0])])]
     for path in sorted((root / CHECKS).glob("*.py")):
         name = "common" if path.stem in ("__init__", "support") else path.stem
         out.setdefault(root / LOCALE / "checks" / f"{name}.po", []).extend(
@@ -503,13 +507,15 @@ def build_readme(table: dict[str, str], root: Path, missing: list[str]) -> str:
     body = readme_blocks_text(text)
     parts = split_blocks(body)
     for i in range(0, len(parts), 2):
-        if parts[i] == README_START or not translatable(parts[i]):
+        if parts[i] in (README_START, SWITCH[0]) or not translatable(parts[i]):
             continue
         if table.get(parts[i]):
             parts[i] = table[parts[i]]
         else:
             missing.append(parts[i])
     out = relink("".join(parts), root / "README.md", root / "README.zh.md", root)
+    out = out.replace(relink(SWITCH[0], root / "README.md", root / "README.zh.md", root),
+                      SWITCH[1], 1)
     return out.replace(README_START, readme_badges_zh(root), 1)
 
 
