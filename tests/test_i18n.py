@@ -25,6 +25,7 @@ import ganlib.i18n as gi
 
 ROOT = Path(__file__).resolve().parents[1]
 ENGLISH = chapter_notebooks() + solution_notebooks() + student_notebooks()
+CHECKS = gi._catalogue("zh")  # the compiled check messages, as the Chinese notebooks use them
 
 
 # ------------------------------------------------------------------- the real edition
@@ -51,7 +52,12 @@ def test_a_chinese_notebook_has_the_english_code_and_outputs(english):
             assert i18n.LANG_LINE in cb.source
             continue
         assert cb.source == ca.source, f"cell {i}'s code differs from the English"
-        assert cb.get("outputs") == ca.get("outputs"), f"cell {i}'s outputs differ"
+        assert [o.get("text") for o in cb.get("outputs", [])] == [
+            i18n.verdict_lines(o["text"], CHECKS) if o.get("text") else None
+            for o in ca.get("outputs", [])], f"cell {i}'s printed outputs differ"
+        assert [{k: v for k, v in o.items() if k != "text"} for o in cb.get("outputs", [])] \
+            == [{k: v for k, v in o.items() if k != "text"} for o in ca.get("outputs", [])], \
+            f"cell {i}'s outputs differ"
         assert cb.metadata == ca.metadata
     for ca, cb in zip(a.cells, b.cells, strict=True):
         if ca.cell_type == "markdown" and i18n.cell_messages(ca.source):
@@ -151,7 +157,8 @@ def _course(root: Path) -> None:
     chapter = _nb([md("# Chapter 1 — Title\n\nThe generator draws $z$ from 5,000 points.\n\n"
                       "$$\nx^2\n$$"),
                    setup, code("print(1)", outputs=[nbformat.v4.new_output(
-                       "stream", name="stdout", text="1\n")]),
+                       "stream", name="stdout", text="1\n❌ check_f: your value is 2.00, "
+                                                    "expected 1\n")]),
                    md("See [the next chapter](02_y.ipynb) and [a table](../bench/t.md).")])
     for name, nb in (("notebooks/01_x.ipynb", chapter),
                      ("exercises/solutions/01_x.ipynb", _nb([md("# Task\n\nWrite `f`."),
@@ -164,7 +171,8 @@ def _course(root: Path) -> None:
                                     f"{README_END}\n")
     (root / "ganlib" / "checks").mkdir(parents=True)
     (root / "ganlib" / "checks" / "ch01.py").write_text(
-        'def f(x):\n    """Docstring."""\n    fail(f"your value is {x:.2f}, expected 1")\n')
+        'def f(x):\n    """Docstring."""\n    fail(f"your value is {x:.2f}, expected 1")\n'
+        'line = render("❌ {name}: {problem}", name=n, problem=p)\n')
 
 
 ZH = {
@@ -177,6 +185,7 @@ ZH = {
     "# Course": "# 课程",
     "Run `make lab`.": "运行 `make lab`。",
     "your value is {x:.2f}, expected 1": "你的值是 {x:.2f}，应为 1",
+    "❌ {name}: {problem}": "❌ {name}：{problem}",
 }
 
 
@@ -201,7 +210,7 @@ def test_the_cycle_english_changes_then_translation_then_build(tmp_path, capsys)
     zh = read(root / "notebooks" / "zh" / "01_x.ipynb")
     assert zh.cells[0].source == "# 第 1 章 — 标题\n\n生成器（generator）从 5000 个点中抽取 $z$。\n\n$$\nx^2\n$$"
     assert zh.cells[3].source == "见[下一章](02_y.ipynb)和[表格](../../bench/t.md)。"
-    assert zh.cells[2].outputs[0].text == "1\n"
+    assert zh.cells[2].outputs[0].text == "1\n❌ check_f：你的值是 2.00，应为 1\n"
     readme = (root / "README.zh.md").read_text()
     assert readme.startswith("# 课程\n\n运行 `make lab`。") and "notebooks/zh/01_x.ipynb" in readme
     # the English changes: the old translation stays, marked fuzzy, and the check fails

@@ -68,6 +68,8 @@ from nbtools import (
     student_notebooks,
 )
 
+from ganlib.i18n import _Catalogue
+
 LANG = "zh"
 LOCALE = Path("locale") / LANG
 MO = Path("ganlib") / "locale" / LANG / "LC_MESSAGES" / "ganlib.mo"
@@ -333,7 +335,8 @@ def problems_of(msgid: str, msgstr: str, terms=(), kind: str = "notebook") -> li
     """What a translation lost or changed: formulas, code, numbers, links, placeholders,
     glossary terms; and whether it is Chinese at all."""
     out = []
-    if not CJK.search(msgstr) and msgstr != msgid:
+    words = re.findall(r"[A-Za-z]{2,}", PLACEHOLDER.sub(" ", prose(msgid)))
+    if not CJK.search(msgstr) and msgstr != msgid and len(words) >= 2:
         out.append("no Chinese in the translation")
     if msgstr == msgid and len(re.findall(r"[A-Za-z]{4,}", prose(msgid))) >= 4:
         out.append("left in English")
@@ -467,7 +470,18 @@ def relink(text: str, src: Path, dst: Path, root: Path = ROOT) -> str:
     return URL.sub(fix, text)
 
 
-def build_notebook(path: Path, table: dict[str, str], root: Path, missing: list[str]):
+def verdict_lines(text: str, checks: _Catalogue) -> str:
+    """A stream output with each check's ``✅``/``❌`` line as the Chinese checks print it."""
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if line.startswith(("✅ ", "❌ ")):
+            lines[i] = checks.translate(line) or line
+    return "\n".join(lines)
+
+
+def build_notebook(path: Path, table: dict[str, str], checks: _Catalogue, root: Path,
+                   missing: list[str]) -> tuple[Path, str]:
+    """The Chinese notebook of an English one, and where it goes."""
     nb = read(path)
     out = copy.deepcopy(nb)
     dst = zh_path(path, root)
@@ -475,6 +489,9 @@ def build_notebook(path: Path, table: dict[str, str], root: Path, missing: list[
     for cell in out.cells:
         if cell.cell_type == "markdown":
             cell.source = relink(translate_cell(cell.source, table, missing), path, dst, root)
+        for output in cell.get("outputs", []):
+            if output.output_type == "stream":
+                output.text = verdict_lines(output.text, checks)
     if cells and cells[0][1].source.lstrip().startswith(SETUP_MARK):
         cells[0][1].source = setup_cell_source_zh(root)
     return dst, dumps(out)
@@ -519,13 +536,20 @@ def build_readme(table: dict[str, str], root: Path, missing: list[str]) -> str:
     return out.replace(README_START, readme_badges_zh(root), 1)
 
 
+def check_table(catalogs: list[Catalog]) -> dict[str, str]:
+    """The check messages' finished translations (the first of a message in two modules)."""
+    table: dict[str, str] = {}
+    for catalog in catalogs:
+        for msgid, msgstr in translations(catalog).items():
+            table.setdefault(msgid, msgstr)
+    return table
+
+
 def mo_bytes(catalogs: list[Catalog]) -> bytes:
     """The check messages' finished translations, compiled for :mod:`ganlib.i18n`."""
     done = new_catalog()
-    for catalog in catalogs:
-        for m in catalog:
-            if m.id and m.string and not m.fuzzy and m.id not in done:
-                done.add(m.id, m.string)
+    for msgid, msgstr in check_table(catalogs).items():
+        done.add(msgid, msgstr)
     buf = io.BytesIO()
     write_mo(buf, done)
     return buf.getvalue()
@@ -535,20 +559,22 @@ def outputs(root: Path = ROOT) -> Iterator[tuple[Path, bytes, list[str]]]:
     """Every generated file: (path, content, English texts with no translation yet)."""
     src = sources(root)
     catalogues = {p: (load(p) if p.exists() else Catalog()) for p in src}
+    check_catalogues = [c for p, c in catalogues.items() if p.parent.name == "checks"]
+    checks = _Catalogue(check_table(check_catalogues))
     for path in chapter_notebooks(root):
         missing: list[str] = []
         table = translations(catalogues[root / LOCALE / "notebooks" / f"{path.stem}.po"])
-        dst, text = build_notebook(path, table, root, missing)
+        dst, text = build_notebook(path, table, checks, root, missing)
         yield dst, text.encode("utf-8"), missing
     for path in solution_notebooks(root) + student_notebooks(root):
         missing = []
         table = translations(catalogues[root / LOCALE / "exercises" / f"{path.stem}.po"])
-        dst, text = build_notebook(path, table, root, missing)
+        dst, text = build_notebook(path, table, checks, root, missing)
         yield dst, text.encode("utf-8"), missing
     missing = []
     readme = build_readme(translations(catalogues[root / LOCALE / "README.po"]), root, missing)
     yield root / "README.zh.md", readme.encode("utf-8"), missing
-    yield root / MO, mo_bytes([c for p, c in catalogues.items() if p.parent.name == "checks"]), []
+    yield root / MO, mo_bytes(check_catalogues), []
 
 
 # ------------------------------------------------------------------ commands
