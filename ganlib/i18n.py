@@ -77,9 +77,14 @@ class _Catalogue:
         return None
 
     def fill(self, value: str, depth: int) -> str:
-        """A placeholder's text: translated when it is itself a message, else as it is."""
+        """A placeholder's text: translated when it is itself a message, else as it is
+        (recorded in :data:`MISSED` when it reads like an English sentence)."""
         translated = self.translate(value, depth)
-        return value if translated is None else translated
+        if translated is None:
+            if _prose(value):
+                MISSED.add(value)
+            return value
+        return translated
 
 
 @functools.cache
@@ -94,6 +99,14 @@ def _catalogue(lang: str) -> _Catalogue:
 
 def _has_words(text: str) -> bool:
     return re.search(r"[A-Za-z]{3,}\W+[A-Za-z]{2,}", text) is not None
+
+
+def _prose(text: str) -> bool:
+    """Three English words or more, and not an exception's own text (which stays as Python
+    or torch wrote it)."""
+    if re.search(r"\w+(Error|Exception|Warning|Interrupt)\b", text):
+        return False
+    return len(re.findall(r"(?<![\w.`])[A-Za-z]{2,}(?![\w(`])", text)) >= 3
 
 
 def translate(text: str) -> str:
