@@ -402,12 +402,15 @@ def catalogue_problems(path: Path, entries, root: Path = ROOT) -> list[str]:
 
 
 def first_use_problems(catalog: Catalog, ids: list[str], terms) -> list[str]:
-    """In a chapter, a glossary term's first Chinese use gives the English term beside it."""
+    """In a chapter, a glossary term's first Chinese use gives the English term beside it
+    (headings aside: the chapter's title is as in docs/TRANSLATING.md)."""
     out = []
     for en, zh, strict in terms:
         if not strict:
             continue
         for msgid in ids:
+            if msgid.startswith("#"):
+                continue
             m = catalog.get(msgid)
             if m is None or not m.string or zh not in m.string:
                 continue
