@@ -258,6 +258,8 @@ def test_a_faithful_translation_passes():
     terms = [("discriminator", "判别器", True)]
     assert i18n.problems_of("The discriminator of $D(x)$ took 5,000 steps: `f()`.",
                             "判别器 $D(x)$ 走了 5000 步：`f()`。", terms) == []
+    assert i18n.problems_of("Since 31 May 2017.", "自 2017 年 5 月 31 日起。", terms) == []
+    assert i18n.problems_of("Since 31 May 2017.", "自 2017 年 5 月 30 日起。", terms)
     assert i18n.problems_of("your V is {got:.4f}", "你的 V 是 {got}", terms, "checks")
     assert i18n.problems_of("your V is {got:.4f}", "你的 V 是 {got:.4f}", terms, "checks") == []
 

@@ -117,6 +117,8 @@ def split_blocks(text: str) -> list[str]:
 MATH = re.compile(r"\$\$.+?\$\$|(?<![\\$])\$(?!\$).+?(?<![\\$])\$", re.S)
 CODE = re.compile(r"`(?:[^`\n]|\n(?!\n))+`")  # a code span may wrap, not span paragraphs
 URL = re.compile(r"\]\(([^)\s]+)")
+MONTHS = (r"\b(January|February|March|April|May|June|July|August|September|October|"
+          r"November|December)\b")
 NUMBER = re.compile(r"(?<![\w.])[-−]?\d[\d,]*(?:\.\d+)?")
 
 
@@ -354,7 +356,10 @@ def problems_of(msgid: str, msgstr: str, terms=(), kind: str = "notebook") -> li
             added = sorted(set(b) - set(a)) or b
             out.append(f"{name}s differ: missing {lost[:3]}, extra {added[:3]}")
     a = sorted(n.replace("−", "-").replace(",", "") for n in NUMBER.findall(prose(msgid)))
-    b = sorted(n.replace("−", "-").replace(",", "") for n in NUMBER.findall(prose(msgstr)))
+    chinese = prose(msgstr)
+    if re.search(MONTHS, msgid):  # "31 May 2017" is 2017 年 5 月 31 日: the month's number
+        chinese = re.sub(r"(?<!\d)(1[0-2]|[1-9]) ?月", "月", chinese)
+    b = sorted(n.replace("−", "-").replace(",", "") for n in NUMBER.findall(chinese))
     if a != b:
         out.append(f"numbers differ: English {sorted(set(a) - set(b))}, "
                    f"translation {sorted(set(b) - set(a))}")
