@@ -71,17 +71,18 @@ class _Catalogue:
                 continue
             values: dict[str, str] = {}
             for name, value in zip(names, found.groups(), strict=True):
-                values.setdefault(name, self.fill(value, depth + 1))
+                values.setdefault(name, self.fill(value, depth + 1, "err" not in name))
             return _PLACEHOLDER.sub(lambda m, v=values: v.get(m.group(0), m.group(0)),
                                     translated)
         return None
 
-    def fill(self, value: str, depth: int) -> str:
+    def fill(self, value: str, depth: int, message: bool = True) -> str:
         """A placeholder's text: translated when it is itself a message, else as it is
-        (recorded in :data:`MISSED` when it reads like an English sentence)."""
+        (recorded in :data:`MISSED` when it reads like an English sentence and is not an
+        exception's own text: a placeholder of ``err`` keeps what Python or torch said)."""
         translated = self.translate(value, depth)
         if translated is None:
-            if _prose(value):
+            if message and _prose(value):
                 MISSED.add(value)
             return value
         return translated
@@ -102,10 +103,11 @@ def _has_words(text: str) -> bool:
 
 
 def _prose(text: str) -> bool:
-    """Three English words or more, and not an exception's own text (which stays as Python
-    or torch wrote it)."""
+    """Three English words or more outside quoted code, and not an exception's own text
+    (which stays as Python or torch wrote it)."""
     if re.search(r"\w+(Error|Exception|Warning|Interrupt)\b", text):
         return False
+    text = re.sub(r"`[^`]*`", " ", text)  # code quoted from the learner's cell
     return len(re.findall(r"(?<![\w.`])[A-Za-z]{2,}(?![\w(`])", text)) >= 3
 
 

@@ -329,7 +329,7 @@ def glossary(root: Path = ROOT) -> list[tuple[str, str, bool]]:
 
 
 def _term_in(term: str, text: str) -> bool:
-    return re.search(r"(?<![A-Za-z])" + re.escape(term) + r"(?:s|es)?(?![A-Za-z])",
+    return re.search(r"(?<![\w.])" + re.escape(term) + r"(?:s|es)?(?![\w(])",
                      prose(text), re.I) is not None
 
 

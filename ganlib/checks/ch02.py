@@ -272,7 +272,7 @@ def _explain(who: str, found: tuple[str, bool] | None, problems: dict[str, tuple
         return
     problem, hint = (text.format(who=who) for text in problems[name])
     if stale:
-        problem += f"; also, stale gradients were added ({opt}.zero_grad() is missing)"
+        problem = f"{problem}; also, stale gradients were added ({opt}.zero_grad() is missing)"
     fail(problem, hint)
 
 
@@ -452,9 +452,10 @@ def check_optimizers(make_optimizers: Callable) -> str:
                 fail(f"{name} has lr={group['lr']}; the DCGAN setting is 2e-4", "lr=2e-4")
             betas = tuple(float(b) for b in group["betas"])
             if betas != (0.5, 0.999):
-                extra = " (β1 = 0.9 is Adam's default)" if betas[0] == 0.9 else ""
-                fail(f"{name} has betas={betas}{extra}; DCGAN uses (0.5, 0.999)",
-                     "betas=(0.5, 0.999)")
+                if betas[0] == 0.9:
+                    fail(f"{name} has betas={betas} (β1 = 0.9 is Adam's default); DCGAN uses "
+                         "(0.5, 0.999)", "betas=(0.5, 0.999)")
+                fail(f"{name} has betas={betas}; DCGAN uses (0.5, 0.999)", "betas=(0.5, 0.999)")
             if float(group.get("weight_decay", 0.0)) != 0.0:
                 fail(f"{name} has weight_decay={group['weight_decay']}; use none",
                      "leave weight_decay at 0")
