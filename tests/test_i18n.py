@@ -247,6 +247,7 @@ def test_the_cycle_english_changes_then_translation_then_build(tmp_path, capsys)
     ("The words of a long English paragraph here.", "The words of a long English paragraph.",
      "no Chinese"),
     ("The discriminator wins.", "鉴别器获胜。", "glossary"),
+    ("**Prerequisites:** chapter 1.", "**预备知识：**第 1 章。", "bold/italics"),
 ])
 def test_a_translation_that_loses_something_is_caught(english, chinese, problem):
     terms = [("discriminator", "判别器", True)]

@@ -44,6 +44,7 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
+import mistune
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
@@ -333,6 +334,17 @@ def _term_in(term: str, text: str) -> bool:
                      prose(text), re.I) is not None
 
 
+_MARKDOWN = mistune.create_markdown(plugins=["table", "strikethrough"])
+
+
+def emphasis(text: str) -> tuple[int, int, int]:
+    """How many bold and italic spans a Markdown text renders (nbconvert's renderer,
+    mistune, which follows CommonMark's rules), and how many ``**`` it leaves unrendered;
+    formulas and code left out."""
+    html = _MARKDOWN(CODE.sub("C", MATH.sub("M", text)))
+    return html.count("<strong>"), html.count("<em>"), html.count("**")
+
+
 def problems_of(msgid: str, msgstr: str, terms=(), kind: str = "notebook") -> list[str]:
     """What a translation lost or changed: formulas, code, numbers, links, placeholders,
     glossary terms; and whether it is Chinese at all."""
@@ -363,6 +375,12 @@ def problems_of(msgid: str, msgstr: str, terms=(), kind: str = "notebook") -> li
     if a != b:
         out.append(f"numbers differ: English {sorted(set(a) - set(b))}, "
                    f"translation {sorted(set(b) - set(a))}")
+    if kind == "notebook":
+        a, b = emphasis(msgid), emphasis(msgstr)
+        if b[0] < a[0] or b[1] < a[1] or b[2] > a[2]:
+            out.append(f"bold/italics render differently: English {a[0]} bold, {a[1]} "
+                       f"italic; translation {b[0]}, {b[1]} (CommonMark does not close "
+                       "**粗体。** before a Chinese character: put the punctuation outside)")
     for en, zh, strict in terms:
         if strict and _term_in(en, msgid) and zh not in msgstr:
             out.append(f"glossary: '{en}' should be '{zh}'")
