@@ -99,7 +99,9 @@ def _catalogue(lang: str) -> _Catalogue:
 
 
 def _has_words(text: str) -> bool:
-    return re.search(r"[A-Za-z]{3,}\W+[A-Za-z]{2,}", text) is not None
+    """A word and a space, as the catalogues' messages have (code such as
+    ``torch.arange(K).repeat(R)`` is no message to translate)."""
+    return " " in text.strip() and re.search(r"(?<![\w.])[A-Za-z]{3,}(?![\w(.])", text) is not None
 
 
 def _prose(text: str) -> bool:

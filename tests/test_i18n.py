@@ -59,6 +59,11 @@ def test_a_chinese_notebook_has_the_english_code_and_outputs(english):
             == [{k: v for k, v in o.items() if k != "text"} for o in ca.get("outputs", [])], \
             f"cell {i}'s outputs differ"
         assert cb.metadata == ca.metadata
+    first = next(c for c in b.cells if c.cell_type == "markdown")
+    assert first.source.endswith(i18n.NOTE), "the note on what stays English is missing"
+    for path in i18n.NOTEBOOK_PATH.findall("\n".join(c.source for c in b.cells
+                                                      if c.cell_type == "markdown")):
+        assert "/zh/" in path, f"{path} sends a Chinese reader to an English notebook"
     for ca, cb in zip(a.cells, b.cells, strict=True):
         if ca.cell_type == "markdown" and i18n.cell_messages(ca.source):
             assert i18n.CJK.search(cb.source), f"an untranslated Markdown cell: {ca.source[:80]!r}"
@@ -82,7 +87,7 @@ def test_every_message_the_checks_print_in_their_tests_has_a_translation(tmp_pat
     """The checks' test suites (pass, stub, every catalogued mistake, broken code) run with
     each printed message also translated on the side; none may be left English."""
     missed = tmp_path / "missed.txt"
-    suites = sorted(str(p) for p in (ROOT / "tests").glob("test_checks_*.py"))
+    suites = sorted(str(p) for p in (ROOT / "tests").glob("test_checks_ch[0-9][0-9].py"))
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--no-cov",
          f"--i18n-audit={missed}", *suites],
@@ -119,16 +124,15 @@ def test_a_check_reports_in_chinese_when_asked(monkeypatch):
         return -F.softplus(-real_logits).mean() - F.softplus(fake_logits).mean()
 
     monkeypatch.delenv("GANLIB_LANG", raising=False)
-    english = [ch01.check_value_estimate(f, print_result=False).message
-               for f in (stub, wrong, right)]
+    english = [ch01.check_value_estimate(f, print_result=False) for f in (stub, wrong, right)]
     monkeypatch.setenv("GANLIB_LANG", "zh")
-    chinese = [ch01.check_value_estimate(f, print_result=False).message
-               for f in (stub, wrong, right)]
-    for en, zh in zip(english, chinese, strict=True):
+    chinese = [ch01.check_value_estimate(f, print_result=False) for f in (stub, wrong, right)]
+    assert [bool(c) for c in english] == [bool(c) for c in chinese] == [False, False, True]
+    for en, zh in zip((c.message for c in english), (c.message for c in chinese), strict=True):
         assert en[0] == zh[0] and en[0] in "✅❌", (en, zh)
         assert i18n.CJK.search(zh) and not i18n.CJK.search(en), (en, zh)
-        assert "check_value_estimate" in zh
-    assert [bool(c) for c in english] == [bool(c) for c in chinese] == [False, False, True]
+        assert "value_estimate" in zh
+    assert "一半" in chinese[1].message, chinese[1].message  # "your V is half the right value"
 
 
 def test_translate_fills_a_template_and_translates_a_message_inside_it(monkeypatch):
@@ -208,7 +212,8 @@ def test_the_cycle_english_changes_then_translation_then_build(tmp_path, capsys)
     i18n.cmd_build(root)
     assert i18n.problems(root) == []
     zh = read(root / "notebooks" / "zh" / "01_x.ipynb")
-    assert zh.cells[0].source == "# 第 1 章 — 标题\n\n生成器（generator）从 5000 个点中抽取 $z$。\n\n$$\nx^2\n$$"
+    assert zh.cells[0].source == ("# 第 1 章 — 标题\n\n生成器（generator）从 5000 个点中抽取 $z$。"
+                                  "\n\n$$\nx^2\n$$\n\n" + i18n.NOTE)
     assert zh.cells[3].source == "见[下一章](02_y.ipynb)和[表格](../../bench/t.md)。"
     assert zh.cells[2].outputs[0].text == "1\n❌ check_f：你的值是 2.00，应为 1\n"
     readme = (root / "README.zh.md").read_text()

@@ -221,7 +221,7 @@ def _template(node: ast.AST) -> str | None:
 def is_message(template: str) -> bool:
     """A template a learner reads: words, not an identifier, a format spec or a path."""
     literal = PLACEHOLDER.sub("", template)
-    return (re.search(r"[A-Za-z]{3,}", literal) is not None and " " in literal.strip()
+    return (re.search(r"[A-Za-z]{3,}", literal) is not None and " " in template.strip()
             and not literal.startswith(("test_", "GANLIB_")))
 
 
@@ -506,16 +506,36 @@ def verdict_lines(text: str, checks: _Catalogue) -> str:
     return "\n".join(lines)
 
 
+NOTE = ("> 说明：图中的坐标轴、图例和程序打印的文字保留英文（并非每个平台都有能显示中文的字体），"
+        "代码及其注释与英文版完全相同；检查（check）的结论用中文给出。")
+NOTEBOOK_PATH = re.compile(r"`((?:notebooks|exercises(?:/solutions)?)/\d\d_\w+\.ipynb)`")
+
+
+def zh_code_paths(text: str, root: Path = ROOT) -> str:
+    """A course notebook named in code (`exercises/01_minimax.ipynb`) becomes its Chinese
+    counterpart's path."""
+    def fix(match: re.Match) -> str:
+        path = root / match.group(1)
+        return f"`{rel(zh_path(path, root), root)}`" if path.exists() else match.group(0)
+    return NOTEBOOK_PATH.sub(fix, text)
+
+
 def build_notebook(path: Path, table: dict[str, str], checks: _Catalogue, root: Path,
                    missing: list[str]) -> tuple[Path, str]:
-    """The Chinese notebook of an English one, and where it goes."""
+    """The Chinese notebook of an English one, and where it goes: the note on what stays
+    English goes at the end of its first Markdown cell."""
     nb = read(path)
     out = copy.deepcopy(nb)
     dst = zh_path(path, root)
     cells = code_cells(out)
+    noted = False
     for cell in out.cells:
         if cell.cell_type == "markdown":
-            cell.source = relink(translate_cell(cell.source, table, missing), path, dst, root)
+            text = translate_cell(cell.source, table, missing)
+            cell.source = zh_code_paths(relink(text, path, dst, root), root)
+            if not noted:
+                cell.source = cell.source.rstrip("\n") + "\n\n" + NOTE
+                noted = True
         for output in cell.get("outputs", []):
             if output.output_type == "stream":
                 output.text = verdict_lines(output.text, checks)
@@ -557,7 +577,8 @@ def build_readme(table: dict[str, str], root: Path, missing: list[str]) -> str:
             parts[i] = table[parts[i]]
         else:
             missing.append(parts[i])
-    out = relink("".join(parts), root / "README.md", root / "README.zh.md", root)
+    out = zh_code_paths(relink("".join(parts), root / "README.md", root / "README.zh.md",
+                               root), root)
     out = out.replace(relink(SWITCH[0], root / "README.md", root / "README.zh.md", root),
                       SWITCH[1], 1)
     return out.replace(README_START, readme_badges_zh(root), 1)

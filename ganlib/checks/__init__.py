@@ -319,7 +319,8 @@ def describe_error(err: BaseException, check_code: object = None) -> str:
         else:
             notes.append(f"inside {_library(frames[-1].filename)}, called from "
                          f"{_place(frames[i])}")
-    return _text(err) + (f" ({'; '.join(notes)})" if notes else "")
+    # the learner's error stays as Python or torch wrote it; where it happened is translated
+    return _text(err) + (f" ({'; '.join(translate(n) for n in notes)})" if notes else "")
 
 
 @contextmanager

@@ -241,11 +241,12 @@ _NUMBERS_HINT = ("return plain Python numbers: int(...) for captured, float(...)
 def _as_triple(out: object) -> tuple[float, float, float]:
     """The learner's answer: a tuple of an int and two floats, as the task asks."""
     if not isinstance(out, tuple | list) or len(out) != 3:
-        what = type(out).__name__
+        hint = "return captured, high_quality, reverse_kl"
         if isinstance(out, tuple | list):
-            what += f" of {len(out)} values"
-        fail(f"expected a tuple (captured, high_quality, reverse_kl), got a {what}",
-             "return captured, high_quality, reverse_kl")
+            fail(f"expected a tuple (captured, high_quality, reverse_kl), got a "
+                 f"{type(out).__name__} of {len(out)} values", hint)
+        fail(f"expected a tuple (captured, high_quality, reverse_kl), got a "
+             f"{type(out).__name__}", hint)
     captured, high_quality, reverse_kl = (
         python_number(v, f"your {name}", kind, _NUMBERS_HINT)
         for name, v, kind in zip(("captured", "high_quality", "reverse_kl"), out,
@@ -338,12 +339,13 @@ def check_pack(pack: Callable) -> str:
             fail(f"pack returned a {type(out).__name__}, expected a tensor",
                  "use x.reshape(...)")
         if tuple(out.shape) != (n // k, k * f):
-            extra = ""
+            hint = "one row per pack of k samples, each sample flattened: (N // k, k · F)"
             if out.numel() == x.numel() and out.ndim == 2 and out.shape[0] == k:
-                extra = ": the first dimension should be the number of packs, N // k"
+                fail(f"for x of shape {shape} and k = {k}, your result has shape "
+                     f"{tuple(out.shape)}, expected {(n // k, k * f)}: the first dimension "
+                     "should be the number of packs, N // k", hint)
             fail(f"for x of shape {shape} and k = {k}, your result has shape "
-                 f"{tuple(out.shape)}, expected {(n // k, k * f)}{extra}",
-                 "one row per pack of k samples, each sample flattened: (N // k, k · F)")
+                 f"{tuple(out.shape)}, expected {(n // k, k * f)}", hint)
         sample, feature = _decode(out, n, f)
         want_sample = torch.arange(n).reshape(n // k, k).repeat_interleave(f, dim=1)
         want_feature = torch.arange(f).repeat(k)[None].expand(n // k, -1)

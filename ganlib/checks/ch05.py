@@ -619,8 +619,8 @@ def _spectral_mistakes(weight: Tensor) -> list[tuple[float, str, str]]:
     return mistakes + [
         (float(matrix.norm()), "that is the Frobenius norm, √(Σ w²), which is at least the "
          "largest singular value and larger for every matrix of rank above 1",
-         "torch.norm(W, 2) and torch.linalg.norm(W) without ord treat W as one long vector; "
-         + power),
+         f"torch.norm(W, 2) and torch.linalg.norm(W) without ord treat W as one long vector; "
+         f"{power}"),
         (_sigma(matrix) ** 2, "that is σ², the largest eigenvalue of WᵀW: ‖WᵀW v‖ for a unit v",
          "σ = ‖W v‖ for the converged unit vector v, or uᵀ W v"),
         (float(matrix.abs().max()), "that is the largest |entry| of the weight",

@@ -248,11 +248,13 @@ def _input_round(fn: Callable, what: str, x: Tensor, labels: Tensor,
             best = dist.min(1)
             if bool((best.values < 1e-5).all()):
                 found = best.indices
-                order = ("the sorted labels" if torch.equal(found, labels.sort().values)
-                         else "other labels")
-                fail(f"with {what} the rows hold the embeddings of {order} "
-                     f"{found.tolist()}, not of each sample's own label {labels.tolist()}",
-                     "embedding(labels), with the labels in the batch's order")
+                hint = "embedding(labels), with the labels in the batch's order"
+                if torch.equal(found, labels.sort().values):
+                    fail(f"with {what} the rows hold the embeddings of the sorted labels "
+                         f"{found.tolist()}, not of each sample's own label {labels.tolist()}",
+                         hint)
+                fail(f"with {what} the rows hold the embeddings of other labels "
+                     f"{found.tolist()}, not of each sample's own label {labels.tolist()}", hint)
             fail(f"with {what} the last E = {e} columns are not embedding(labels)",
                  "torch.cat([x_flat, embedding(labels)], dim=1)")
         if _same_tensor(e_part, emb):

@@ -199,9 +199,9 @@ def check_frechet_distance(frechet_distance: Callable[[Tensor, Tensor], object])
     gives a number) and on a set against itself (0).
     """
     for what, a, b in _fd_cases():
-        for x, y, order in ((a, b, ""), (a.float(), b.float(), " (float32)")):
+        for x, y, label in ((a, b, what), (a.float(), b.float(), f"{what} (float32)")):
             copies = [x.clone(), y.clone()]
-            with during(f"for {what}{order}"):
+            with during(f"for {label}"):
                 got = frechet_distance(x, y)
             _unchanged(copies, [x, y])
             value = scalar(got, f"your distance for {what}",
@@ -211,7 +211,7 @@ def check_frechet_distance(frechet_distance: Callable[[Tensor, Tensor], object])
                 continue
             name_mistake(value, _fd_mistakes(a, b), lambda u, v: close(u, v, 1e-4), want)
             mine, right = apart(value, want)
-            fail(f"for {what}{order} your distance is {mine}, expected {right}",
+            fail(f"for {label} your distance is {mine}, expected {right}",
                  "‖μa − μb‖² + tr Σa + tr Σb − 2 · tr (Σa^½ Σb Σa^½)^½, Σ = torch.cov(feats.T)")
     _fd_hard_cases(frechet_distance)
     a = _fd_cases()[1][1]
@@ -291,9 +291,9 @@ def check_mmd2_unbiased(mmd2_unbiased: Callable[[Tensor, Tensor], object]) -> st
               torch.randn(6, 2, generator=g, dtype=torch.float64),
               torch.randn(6, 2, generator=g, dtype=torch.float64))]
     for what, a, b in cases:
-        for x, y, order in ((a, b, ""), (a.float(), b.float(), " (float32)")):
+        for x, y, label in ((a, b, what), (a.float(), b.float(), f"{what} (float32)")):
             copies = [x.clone(), y.clone()]
-            with during(f"for {what}{order}"):
+            with during(f"for {label}"):
                 got = mmd2_unbiased(x, y)
             _unchanged(copies, [x, y])
             value = scalar(got, f"your MMD² for {what}", "return a float (or a one-element "
@@ -303,7 +303,7 @@ def check_mmd2_unbiased(mmd2_unbiased: Callable[[Tensor, Tensor], object]) -> st
                 continue
             name_mistake(value, _mmd_mistakes(a, b), lambda u, v: close(u, v, 1e-4), want)
             mine, right = apart(value, want)
-            fail(f"for {what}{order} your MMD² is {mine}, expected {right}",
+            fail(f"for {label} your MMD² is {mine}, expected {right}",
                  "mean of k(a_i, a_j) over i ≠ j, plus the same for b, minus 2 · the mean of "
                  "k(a_i, b_j), with k(x, y) = (x·y / d + 1)³")
     return "the unbiased MMD² with the cubic kernel, on sets of different sizes and of one " \

@@ -31,6 +31,7 @@ from typing import Any, NamedTuple, TypeVar
 import torch
 from torch import Tensor
 
+from ..i18n import render
 from . import fail
 
 __all__ = [
@@ -142,7 +143,7 @@ def seeded(seed: int) -> Iterator[None]:
 
 # ------------------------------------------------------------ the learner's numbers
 def _received(value: object) -> str:
-    return "None" if value is None else f"a {type(value).__name__}"
+    return "None" if value is None else render("a {kind}", kind=type(value).__name__)
 
 
 def scalar(value: object, what: str, hint: str, shape_hint: str | None = None) -> float:
