@@ -60,7 +60,7 @@ class _Catalogue:
         # the most specific template first: the one with the most literal text
         self.patterns.sort(key=lambda p: -p[0])
 
-    def translate(self, text: str, depth: int = 0) -> str | None:
+    def translate(self, text: str, depth: int = 0, record: bool = True) -> str | None:
         if text in self.exact:
             return self.exact[text]
         if depth > 4:
@@ -71,18 +71,20 @@ class _Catalogue:
                 continue
             values: dict[str, str] = {}
             for name, value in zip(names, found.groups(), strict=True):
-                values.setdefault(name, self.fill(value, depth + 1, "err" not in name))
+                values.setdefault(name, self.fill(value, depth + 1,
+                                                  record and "err" not in name))
             return _PLACEHOLDER.sub(lambda m, v=values: v.get(m.group(0), m.group(0)),
                                     translated)
         return None
 
-    def fill(self, value: str, depth: int, message: bool = True) -> str:
+    def fill(self, value: str, depth: int, record: bool = True) -> str:
         """A placeholder's text: translated when it is itself a message, else as it is
         (recorded in :data:`MISSED` when it reads like an English sentence and is not an
-        exception's own text: a placeholder of ``err`` keeps what Python or torch said)."""
-        translated = self.translate(value, depth)
+        exception's own text: a placeholder of ``err``, and all within it, keeps what Python
+        or torch said)."""
+        translated = self.translate(value, depth, record)
         if translated is None:
-            if message and _prose(value):
+            if record and _prose(value):
                 MISSED.add(value)
             return value
         return translated

@@ -3,9 +3,10 @@
 The English notebooks are the one source of code and outputs. Their prose is translated in
 gettext catalogues (``locale/zh/…/*.po``, read and written with Babel), one per notebook,
 keyed by the English text, a Markdown cell split into its paragraphs (blocks separated by
-a blank line); ``locale/zh/README.po`` translates the README and ``locale/zh/checks.po``
-the messages of ``ganlib.checks`` (compiled into ganlib's package data for
-:mod:`ganlib.i18n`). ``locale/zh/glossary.po`` holds the terms every catalogue must use.
+a blank line); ``locale/zh/README.po`` translates the README and ``locale/zh/checks/*.po``
+the messages of ``ganlib.checks`` (one per module, ``common.po`` for ``__init__`` and
+``support``; compiled into ganlib's package data for :mod:`ganlib.i18n`).
+``locale/zh/glossary.po`` holds the terms every catalogue must use.
 
 =======================  ==================================================================
 command                  what it does
@@ -13,7 +14,7 @@ command                  what it does
 ``update``               merge the English sources into the catalogues: new text becomes
                          an entry to translate, changed text keeps its old translation
                          marked fuzzy (to be reviewed), text gone is dropped
-``build`` (``make zh``)  ``update``, compile ``checks.po``, then write notebooks/zh/,
+``build`` (``make zh``)  ``update``, compile the check messages, then write notebooks/zh/,
                          exercises/zh/ (and solutions/), README.zh.md
 ``--check``              fail (exit 1) on anything stale: a catalogue behind the English,
                          an entry untranslated or fuzzy, a translation that lost a formula,
@@ -40,6 +41,7 @@ import io
 import os
 import re
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -48,6 +50,7 @@ import mistune
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
+from nbgrader.utils import compute_checksum
 from nbtools import (
     BINDER_BADGE,
     COLAB_BADGE,
@@ -79,7 +82,8 @@ LANG_LINE = f'os.environ["GANLIB_LANG"] = "{LANG}"'
 CJK = re.compile(r"[\u3400-\u9fff]")
 # The README's line that links the other language: not translated, swapped.
 SWITCH = ("**中文版** — the whole course in Chinese: [README.zh.md](README.zh.md)",
-          "**English** — 英文版：[README.md](README.md)")
+          "**English** — 英文版：[README.md](README.md)。`make lab` 打开的是英文各章的目录；"
+          "中文版在 [notebooks/zh/](notebooks/zh/) 和 [exercises/zh/](exercises/zh/) 中。")
 
 
 # ------------------------------------------------------------------ what is translated
@@ -228,10 +232,14 @@ def is_message(template: str) -> bool:
 def check_messages(path: Path, root: Path = ROOT) -> list[tuple[str, list[str]]]:
     """Every message template in a module of ganlib/checks (docstrings excepted)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    skipped = set()  # docstrings and other bare strings; what a `raise` says (to a programmer)
+    # skipped: docstrings and other bare strings; what a `raise` says (to a programmer); text
+    # looked for in an error message (`"…" in str(err)`: torch's words, never shown)
+    skipped = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
             skipped.add(id(node.value))
+        elif isinstance(node, ast.Compare) and isinstance(node.ops[0], ast.In | ast.NotIn):
+            skipped.add(id(node.left))
         elif isinstance(node, ast.Raise):
             skipped.update(id(n) for n in ast.walk(node))
     inner = set()
@@ -287,29 +295,48 @@ def template_catalog(entries: list[tuple[str, list[str]]]) -> Catalog:
 
 
 def load(path: Path) -> Catalog:
+    """A catalogue, without the ``python-format`` flag Babel infers from a ``%`` in prose
+    (no entry is a %-format; GNU gettext would check one as such)."""
     with open(path, "rb") as f:
-        return read_po(f, locale="zh_Hans_CN")
+        catalog = read_po(f, locale="zh_Hans_CN")
+    for m in catalog:
+        m.flags.discard("python-format")
+    return catalog
 
 
 def po_text(catalog: Catalog) -> bytes:
     buf = io.BytesIO()
-    write_po(buf, catalog, width=0, ignore_obsolete=True, sort_output=False,
-             include_previous=True)
+    write_po(buf, catalog, width=0, ignore_obsolete=True, sort_output=False)
     return buf.getvalue()
 
 
+BEFORE = "English before: "  # a fuzzy entry's old English, in translator comments
+
+
 def updated(path: Path, entries: list[tuple[str, list[str]]]) -> Catalog:
-    """The catalogue at ``path`` merged with the current English entries."""
+    """The catalogue at ``path`` merged with the current English entries, in their order.
+
+    Babel marks a changed entry fuzzy and keeps its old English as ``previous_id``; its
+    writer wraps that badly (GNU gettext then rejects the file), so the old English goes
+    into translator comments instead (``# English before: …``), until the entry is
+    translated again. Babel's automatic ``python-format`` flag (for a ``%`` in prose) is
+    dropped: no entry is a %-format."""
     template = template_catalog(entries)
     catalog = load(path) if path.exists() else new_catalog()
     catalog.update(template, no_fuzzy_matching=False, update_header_comment=False,
                    update_creation_date=False)
-    # keep the English order (Babel keeps the old order for entries it had)
     ordered = new_catalog()
     for msg in template:
         if not msg.id:
             continue
         old = catalog[msg.id]
+        old.flags.discard("python-format")  # (update adds it again)
+        if old.previous_id:
+            before = old.previous_id[0] if isinstance(old.previous_id, list | tuple) \
+                else old.previous_id
+            old.user_comments = [c for c in old.user_comments if not c.startswith(BEFORE)] \
+                + [BEFORE + line for line in before.split("\n")]
+            old.previous_id = []
         ordered[msg.id] = old
     return ordered
 
@@ -345,6 +372,16 @@ def emphasis(text: str) -> tuple[int, int, int]:
     return html.count("<strong>"), html.count("<em>"), html.count("**")
 
 
+def english_run(text: str, words: int = 6) -> str | None:
+    """A run of English words in a translation, outside quotations, parentheses, emphasis,
+    formulas and code (where a title, a term or a quotation may stay English)."""
+    text = re.sub(r"“[^”]*”|\"[^\"]*\"|‘[^’]*’|（[^）]*）|\([^)]*\)|\*[^*]+\*|<[^>]+>", " ",
+                  prose(text))
+    found = re.search(r"(?:\b[A-Za-z][A-Za-z'’-]*[,;:]?\s+){" + str(words - 1) + r",}[A-Za-z]+",
+                      text)
+    return found.group(0) if found else None
+
+
 def problems_of(msgid: str, msgstr: str, terms=(), kind: str = "notebook") -> list[str]:
     """What a translation lost or changed: formulas, code, numbers, links, placeholders,
     glossary terms; and whether it is Chinese at all."""
@@ -352,21 +389,19 @@ def problems_of(msgid: str, msgstr: str, terms=(), kind: str = "notebook") -> li
     words = re.findall(r"[A-Za-z]{2,}", PLACEHOLDER.sub(" ", prose(msgid)))
     if not CJK.search(msgstr) and msgstr != msgid and len(words) >= 2:
         out.append("no Chinese in the translation")
-    if msgstr == msgid and len(re.findall(r"[A-Za-z]{4,}", prose(msgid))) >= 4:
-        out.append("left in English")
-
-    def bag(pattern, text):
-        return sorted(pattern.findall(text))
-
-    for name, pattern in (("formula", MATH), ("code", CODE), ("link", URL),
+    prose_words = re.findall(r"(?<![\w.])[a-z]{3,}(?![\w(.])", PLACEHOLDER.sub(" ", prose(msgid)))
+    if msgstr == msgid and len(prose_words) >= (4 if kind == "checks" else 2):
+        out.append("left in English")  # (a name, a formula or code may stay as it is)
+    elif english_run(msgstr):
+        out.append(f"English left in the translation: {english_run(msgstr)!r}")
+    for name, pattern in (("formula", MATH), ("code span", CODE), ("link", URL),
                           ("placeholder", PLACEHOLDER if kind == "checks" else None)):
         if pattern is None:
             continue
-        a, b = bag(pattern, msgid), bag(pattern, msgstr)
+        a, b = Counter(pattern.findall(msgid)), Counter(pattern.findall(msgstr))
         if a != b:
-            lost = sorted(set(a) - set(b)) or a
-            added = sorted(set(b) - set(a)) or b
-            out.append(f"{name}s differ: missing {lost[:3]}, extra {added[:3]}")
+            out.append(f"{name}s differ: in the English only {sorted((a - b).elements())[:3]}, "
+                       f"in the translation only {sorted((b - a).elements())[:3]}")
     a = sorted(n.replace("−", "-").replace(",", "") for n in NUMBER.findall(prose(msgid)))
     chinese = prose(msgstr)
     if re.search(MONTHS, msgid):  # "31 May 2017" is 2017 年 5 月 31 日: the month's number
@@ -508,15 +543,20 @@ def verdict_lines(text: str, checks: _Catalogue) -> str:
 
 NOTE = ("> 说明：图中的坐标轴、图例和程序打印的文字保留英文（并非每个平台都有能显示中文的字体），"
         "代码及其注释与英文版完全相同；检查（check）的结论用中文给出。")
-NOTEBOOK_PATH = re.compile(r"`((?:notebooks|exercises(?:/solutions)?)/\d\d_\w+\.ipynb)`")
+NOTEBOOK_PATH = re.compile(r"`((?:notebooks|exercises(?:/solutions)?)/(?:\d\d_\w+\.ipynb)?)`")
 
 
 def zh_code_paths(text: str, root: Path = ROOT) -> str:
-    """A course notebook named in code (`exercises/01_minimax.ipynb`) becomes its Chinese
-    counterpart's path."""
+    """A course notebook or folder named in code (`exercises/01_minimax.ipynb`,
+    `exercises/solutions/`) becomes its Chinese counterpart's."""
     def fix(match: re.Match) -> str:
         path = root / match.group(1)
-        return f"`{rel(zh_path(path, root), root)}`" if path.exists() else match.group(0)
+        if not path.exists():
+            return match.group(0)
+        if path.is_dir():
+            parts = match.group(1).rstrip("/").split("/")
+            return "`" + "/".join([parts[0], LANG, *parts[1:]]) + "/`"
+        return f"`{rel(zh_path(path, root), root)}`"
     return NOTEBOOK_PATH.sub(fix, text)
 
 
@@ -536,6 +576,10 @@ def build_notebook(path: Path, table: dict[str, str], checks: _Catalogue, root: 
             if not noted:
                 cell.source = cell.source.rstrip("\n") + "\n\n" + NOTE
                 noted = True
+            if "checksum" in cell.metadata.get("nbgrader", {}):
+                # nbgrader scores an answer cell whose text still has the release's checksum
+                # as unanswered: the checksum of the translated text
+                cell.metadata.nbgrader.checksum = compute_checksum(cell)
         for output in cell.get("outputs", []):
             if output.output_type == "stream":
                 output.text = verdict_lines(output.text, checks)
@@ -658,7 +702,8 @@ def problems(root: Path = ROOT) -> list[str]:
         out += catalogue_problems(path, entries, root)
     for path, data, _ in outputs(root):
         if not path.exists() or path.read_bytes() != data:
-            out.append(f"{rel(path, root)}: out of date (run `make zh`)")
+            out.append(f"{rel(path, root)}: out of date (run `make zh`; it is generated, so an "
+                       "edit by hand is lost: change the English or the catalogue)")
     return out
 
 
@@ -671,48 +716,69 @@ def cmd_check(root: Path = ROOT) -> int:
 
 
 SECTION = "=== "
+BEFORE_MARK = "--- English before (this translation was made for it)"
 EN_MARK = "<<< English"
 ZH_MARK = ">>> 中文"
 
 
+FUZZY = " (fuzzy: the English changed; review the Chinese, then delete this note)"
+
+
 def cmd_export(po: Path, txt: Path) -> None:
+    """Write a catalogue as text: per entry its number, a fuzzy entry's old English, the
+    English, and the Chinese (empty when untranslated)."""
     catalog = load(po)
     lines = []
-    for n, m in enumerate(m for m in catalog if m.id):
-        flag = " (fuzzy: the English changed; review)" if m.fuzzy else ""
-        lines += [f"{SECTION}{n}{flag}", EN_MARK, m.id, ZH_MARK, m.string or "", ""]
+    entries = [m for m in catalog if m.id]
+    for n, m in enumerate(entries):
+        lines.append(f"{SECTION}{n}{FUZZY if m.fuzzy else ''}")
+        before = [c[len(BEFORE):] for c in m.user_comments if c.startswith(BEFORE)]
+        if m.fuzzy and before:
+            lines += [BEFORE_MARK, *before]
+        lines += [EN_MARK, m.id, ZH_MARK, m.string or "", ""]
     txt.parent.mkdir(parents=True, exist_ok=True)
     txt.write_text("\n".join(lines), encoding="utf-8")
-    print(f"wrote {txt}: {n + 1} entries")
+    print(f"wrote {txt}: {len(entries)} entries, "
+          f"{sum(1 for m in entries if not m.string)} untranslated, "
+          f"{sum(1 for m in entries if m.fuzzy)} fuzzy")
 
 
 def cmd_import(po: Path, txt: Path, root: Path = ROOT) -> int:
     """Read an exported text file back: each section's Chinese goes to the entry whose
-    English it carries (so a catalogue updated since the export still gets it right)."""
+    English it carries (so a catalogue updated since the export still gets it right).
+
+    A fuzzy entry stays fuzzy while its Chinese is unchanged and its section still carries
+    the fuzzy note: importing an export untouched approves nothing."""
     catalog = load(po)
     text = txt.read_text(encoding="utf-8")
     terms = glossary(root)
     kind = "checks" if po.parent.name == "checks" else "notebook"
-    count = bad = 0
-    section = re.compile(r"^=== \d+[^\n]*\n" + re.escape(EN_MARK) + r"\n(.*?)\n"
-                         + re.escape(ZH_MARK) + r"\n?(.*?)(?=^=== \d+|\Z)", re.S | re.M)
+    count = bad = still = 0
+    section = re.compile(r"^=== \d+([^\n]*)\n(?:" + re.escape(BEFORE_MARK) + r"\n.*?\n)?"
+                         + re.escape(EN_MARK) + r"\n(.*?)\n" + re.escape(ZH_MARK)
+                         + r"\n?(.*?)(?=^=== \d+|\Z)", re.S | re.M)
     for found in section.finditer(text):
-        english, zh = found.group(1), found.group(2).strip("\n")
+        note, english, zh = found.group(1), found.group(2), found.group(3).strip("\n")
         if not zh.strip():
             continue
         m = catalog.get(english)
         if m is None:
             bad += 1
-            print(f"not in the catalogue (its English changed?): {english[:70]!r}")
+            print(f"not in the catalogue (its English changed? export again): {english[:70]!r}")
+            continue
+        if m.fuzzy and zh == m.string and "fuzzy" in note:
+            still += 1
             continue
         m.string = zh
         m.flags.discard("fuzzy")
+        m.user_comments = [c for c in m.user_comments if not c.startswith(BEFORE)]
         count += 1
         for p in problems_of(english, zh, terms, kind):
             bad += 1
             print(f"{p}: {english[:70]!r}")
     po.write_bytes(po_text(catalog))
-    print(f"{po}: {count} translations read, {bad} problem(s)")
+    print(f"{po}: {count} translations read, {bad} problem(s)"
+          + (f", {still} still fuzzy (Chinese unchanged, fuzzy note kept)" if still else ""))
     return 1 if bad else 0
 
 

@@ -271,11 +271,12 @@ _CELL = re.compile(r"ipykernel_\d+|<ipython-input-")
 
 def _place(frame: traceback.FrameSummary) -> str:
     """Where a learner's frame is: its line (in a notebook cell: the cell's line)."""
-    function = "your cell" if frame.name == "<module>" else frame.name
+    function = translate("your cell") if frame.name == "<module>" else frame.name
     if _CELL.search(frame.filename):
-        where = f"line {frame.lineno} of {function}"
+        where = render("line {line} of {function}", line=frame.lineno, function=function)
     else:
-        where = f"{Path(frame.filename).name} line {frame.lineno}, in {function}"
+        where = render("{file} line {line}, in {function}", file=Path(frame.filename).name,
+                       line=frame.lineno, function=function)
     source = (frame.line or "").strip()
     if source:
         where += f": `{source[:80]}{'…' if len(source) > 80 else ''}`"
@@ -312,15 +313,19 @@ def describe_error(err: BaseException, check_code: object = None) -> str:
     the code object of a check body written outside ganlib (its frame is not the learner's).
     """
     frames, i = _learner_frames(err, check_code)
-    notes = [getattr(err, "_ganlib_during", "")] if getattr(err, "_ganlib_during", "") else []
+    during_ = getattr(err, "_ganlib_during", "")
+    notes = [translate(during_)] if during_ else []
     if i is not None:
         if i == len(frames) - 1:
             notes.append(_place(frames[i]))
         else:
-            notes.append(f"inside {_library(frames[-1].filename)}, called from "
-                         f"{_place(frames[i])}")
+            notes.append(render("inside {library}, called from {place}",
+                                library=translate(_library(frames[-1].filename)),
+                                place=_place(frames[i])))
     # the learner's error stays as Python or torch wrote it; where it happened is translated
-    return _text(err) + (f" ({'; '.join(translate(n) for n in notes)})" if notes else "")
+    if not notes:
+        return _text(err)
+    return render("{error} ({notes})", error=_text(err), notes=render("; ").join(notes))
 
 
 @contextmanager
