@@ -25,6 +25,7 @@ Modules, one job each:
 - :mod:`~ganlib.latent` — walking a generator's latent space.
 - :mod:`~ganlib.viz` — figures, with the same colours in every chapter.
 - :mod:`ganlib.checks` — the exercise notebooks' checks, one module per chapter.
+- :mod:`~ganlib.i18n` — the checks' messages in the language ``GANLIB_LANG`` chooses.
 """
 
 __version__ = "0.1.0"

@@ -542,7 +542,7 @@ def verdict_lines(text: str, checks: _Catalogue) -> str:
 
 
 NOTE = ("> 说明：图中的坐标轴、图例和程序打印的文字保留英文（并非每个平台都有能显示中文的字体），"
-        "代码及其注释与英文版完全相同；检查（check）的结论用中文给出。")
+        "除准备单元格外，代码及其注释与英文版完全相同；检查（check）的结论用中文给出。")
 NOTEBOOK_PATH = re.compile(r"`((?:notebooks|exercises(?:/solutions)?)/(?:\d\d_\w+\.ipynb)?)`")
 
 
