@@ -52,19 +52,14 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 from nbgrader.utils import compute_checksum
 from nbtools import (
-    BINDER_BADGE,
-    COLAB_BADGE,
-    README_END,
     README_START,
     ROOT,
     SETUP_MARK,
-    binder_url,
     chapter_notebooks,
-    chapter_title,
     code_cells,
-    colab_url,
     dumps,
     read,
+    readme_badges,
     readme_block,
     rel,
     repository_url,
@@ -588,26 +583,20 @@ def build_notebook(path: Path, table: dict[str, str], checks: _Catalogue, root: 
     return dst, dumps(out)
 
 
+BADGE_WORDS = {
+    "note": "<!-- 由 `make zh` 根据 pyproject.toml 的 [project.urls] 生成；请在那里修改。 -->",
+    "course": "在 Binder 上启动课程",
+    "header": "| 章 | Colab | Binder |",
+    "colab": "在 Colab 中打开",
+    "binder": "在 Binder 上启动",
+}
+
+
 def readme_badges_zh(root: Path = ROOT) -> str:
-    lines = [
-        README_START,
-        "<!-- 由 `make zh` 根据 pyproject.toml 的 [project.urls] 生成；请在那里修改。 -->",
-        f"[![在 Binder 上启动课程]({BINDER_BADGE})]"
-        f"({binder_url(root=root).replace('tree/notebooks', 'tree/notebooks/' + LANG)})",
-        "",
-        "| 章 | Colab | Binder |",
-        "|---|---|---|",
-    ]
-    for path in chapter_notebooks(root):
-        zh = zh_path(path, root)
-        key = rel(zh, root)
-        title = chapter_title(zh) if zh.exists() else chapter_title(path)
-        lines.append(
-            f"| [{title}]({key}) "
-            f"| [![在 Colab 中打开]({COLAB_BADGE})]({colab_url(key, root)}) "
-            f"| [![在 Binder 上启动]({BINDER_BADGE})]({binder_url(key, root)}) |")
-    lines.append(README_END)
-    return "\n".join(lines)
+    """README.zh.md's badge block: the English one's, for the Chinese chapters (their titles
+    read from the generated notebooks)."""
+    return readme_badges(root, [zh_path(p, root) for p in chapter_notebooks(root)],
+                         BADGE_WORDS)
 
 
 def build_readme(table: dict[str, str], root: Path, missing: list[str]) -> str:

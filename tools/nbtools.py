@@ -179,7 +179,10 @@ def setup_cell_source(root: Path = ROOT) -> str:
 
 
 def chapter_title(path: Path) -> str:
-    """The first ``# `` heading of a notebook (its title), else its file name."""
+    """The first ``# `` heading of a notebook (its title), else its file name (also for a
+    notebook not written yet)."""
+    if not path.exists():
+        return path.stem
     for cell in read(path).cells:
         if cell.cell_type == "markdown":
             for line in cell.source.splitlines():
@@ -188,23 +191,37 @@ def chapter_title(path: Path) -> str:
     return path.stem
 
 
-def readme_badges(root: Path = ROOT) -> str:
-    """The README's generated block: Binder for the course, Colab and Binder per chapter."""
+BADGE_WORDS = {  # the README's generated block in English (tools/i18n.py has the Chinese)
+    "note": "<!-- Written by `make notebooks-setup` from pyproject.toml's [project.urls]; "
+            "edit there, not here. -->",
+    "course": "Launch the course on Binder",
+    "header": "| chapter | Colab | Binder |",
+    "colab": "Open in Colab",
+    "binder": "Launch on Binder",
+}
+
+
+def readme_badges(root: Path = ROOT, notebooks: list[Path] | None = None,
+                  words: dict[str, str] = BADGE_WORDS) -> str:
+    """The README's generated block: Binder for the course (opened at the folder of
+    ``notebooks``, default the chapters), Colab and Binder per chapter."""
+    notebooks = chapter_notebooks(root) if notebooks is None else notebooks
+    folder = rel(notebooks[0].parent, root) if notebooks else "notebooks"
     lines = [
         README_START,
-        "<!-- Written by `make notebooks-setup` from pyproject.toml's [project.urls]; "
-        "edit there, not here. -->",
-        f"[![Launch the course on Binder]({BINDER_BADGE})]({binder_url(root=root)})",
+        words["note"],
+        f"[![{words['course']}]({BINDER_BADGE})]"
+        f"({binder_url(root=root).replace('tree/notebooks', 'tree/' + folder)})",
         "",
-        "| chapter | Colab | Binder |",
+        words["header"],
         "|---|---|---|",
     ]
-    for path in chapter_notebooks(root):
+    for path in notebooks:
         key = rel(path, root)
         lines.append(
             f"| [{chapter_title(path)}]({key}) "
-            f"| [![Open in Colab]({COLAB_BADGE})]({colab_url(key, root)}) "
-            f"| [![Launch on Binder]({BINDER_BADGE})]({binder_url(key, root)}) |"
+            f"| [![{words['colab']}]({COLAB_BADGE})]({colab_url(key, root)}) "
+            f"| [![{words['binder']}]({BINDER_BADGE})]({binder_url(key, root)}) |"
         )
     lines.append(README_END)
     return "\n".join(lines)
