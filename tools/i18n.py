@@ -346,8 +346,7 @@ def glossary(root: Path = ROOT) -> list[tuple[str, str, bool]]:
     path = root / LOCALE / "glossary.po"
     if not path.exists():
         return []
-    return [(m.id, m.string, "strict" in m.auto_comments or
-             any("strict" in c for c in m.auto_comments))
+    return [(m.id, m.string, any(c.startswith("strict") for c in m.auto_comments))
             for m in load(path) if m.id and m.string]
 
 
