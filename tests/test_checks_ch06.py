@@ -194,6 +194,10 @@ def input_rolled_labels(x, labels, embedding):
     return torch.cat([x.flatten(1), embedding(labels.roll(1))], dim=1)
 
 
+def input_shuffled_x(x, labels, embedding):  # x shuffled, the labels not
+    return torch.cat([x.flatten(1).roll(1, 0), embedding(labels)], dim=1)
+
+
 def input_detached_embedding(x, labels, embedding):  # the embedding never learns
     return torch.cat([x.flatten(1), embedding(labels).detach()], dim=1)
 
@@ -604,6 +608,7 @@ MISTAKES = [
     (ch06.check_conditional_input, input_embedding_first, "embedding comes first"),
     (ch06.check_conditional_input, input_sorted_labels, "sorted labels"),
     (ch06.check_conditional_input, input_rolled_labels, "other labels"),
+    (ch06.check_conditional_input, input_shuffled_x, "not in the labels' order"),
     (ch06.check_conditional_input, input_detached_embedding, "embedding's weights"),
     (ch06.check_conditional_input, input_weight_data, "embedding's weights"),
     (ch06.check_conditional_input, input_detached_x, "flows back to x"),

@@ -258,6 +258,12 @@ def _input_round(fn: Callable, what: str, x: Tensor, labels: Tensor,
             fail(f"with {what} the last E = {e} columns are not embedding(labels)",
                  "torch.cat([x_flat, embedding(labels)], dim=1)")
         if _same_tensor(e_part, emb):
+            nearest = torch.cdist(x_part.double(), flat.double()).min(1)
+            if bool((nearest.values < 1e-5).all()):  # x's own rows, in another order
+                fail(f"with {what} the rows of x are not in the labels' order (row i holds "
+                     f"sample {nearest.indices.tolist()}): were x and the labels shuffled "
+                     "separately?", "keep each sample with its label: to shuffle, index both "
+                     "with one permutation")
             fail(f"with {what} the first D = {d} columns are not x flattened sample by sample",
                  "x.flatten(1), or x.reshape(len(x), -1): one row per sample")
         fail(f"with {what} your result differs from [x flattened, embedding(labels)]",
