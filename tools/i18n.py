@@ -38,6 +38,7 @@ import argparse
 import ast
 import copy
 import io
+import json
 import os
 import re
 import sys
@@ -318,6 +319,8 @@ def updated(path: Path, entries: list[tuple[str, list[str]]]) -> Catalog:
     dropped: no entry is a %-format."""
     template = template_catalog(entries)
     catalog = load(path) if path.exists() else new_catalog()
+    before = {m.id: [c for c in m.user_comments if c.startswith(BEFORE)]
+              for m in catalog if m.id and m.fuzzy}  # the English its translation was made for
     catalog.update(template, no_fuzzy_matching=False, update_header_comment=False,
                    update_creation_date=False)
     ordered = new_catalog()
@@ -327,10 +330,11 @@ def updated(path: Path, entries: list[tuple[str, list[str]]]) -> Catalog:
         old = catalog[msg.id]
         old.flags.discard("python-format")  # (update adds it again)
         if old.previous_id:
-            before = old.previous_id[0] if isinstance(old.previous_id, list | tuple) \
+            previous = old.previous_id[0] if isinstance(old.previous_id, list | tuple) \
                 else old.previous_id
-            old.user_comments = [c for c in old.user_comments if not c.startswith(BEFORE)] \
-                + [BEFORE + line for line in before.split("\n")]
+            # changed twice before a review: the translation is still that of the first text
+            kept = before.get(previous) or [BEFORE + line for line in previous.split("\n")]
+            old.user_comments = [c for c in old.user_comments if not c.startswith(BEFORE)] + kept
             old.previous_id = []
         ordered[msg.id] = old
     return ordered
@@ -388,6 +392,9 @@ def problems_of(msgid: str, msgstr: str, terms=(), kind: str = "notebook") -> li
         out.append("left in English")  # (a name, a formula or code may stay as it is)
     elif english_run(msgstr):
         out.append(f"English left in the translation: {english_run(msgstr)!r}")
+    if kind == "checks" and "}{" in msgid:
+        out.append("adjacent placeholders in the English template: a message cannot be told "
+                   "apart from the next (change ganlib/checks so that text separates them)")
     for name, pattern in (("formula", MATH), ("code span", CODE), ("link", URL),
                           ("placeholder", PLACEHOLDER if kind == "checks" else None)):
         if pattern is None:
@@ -528,11 +535,7 @@ def relink(text: str, src: Path, dst: Path, root: Path = ROOT) -> str:
 
 def verdict_lines(text: str, checks: _Catalogue) -> str:
     """A stream output with each check's ``✅``/``❌`` line as the Chinese checks print it."""
-    lines = text.split("\n")
-    for i, line in enumerate(lines):
-        if line.startswith(("✅ ", "❌ ")):
-            lines[i] = checks.translate(line) or line
-    return "\n".join(lines)
+    return "\n".join(checks.verdict(line) for line in text.split("\n"))
 
 
 NOTE = ("> 说明：图中的坐标轴、图例和程序打印的文字保留英文（并非每个平台都有能显示中文的字体），"
@@ -609,8 +612,8 @@ def build_readme(table: dict[str, str], root: Path, missing: list[str]) -> str:
             parts[i] = table[parts[i]]
         else:
             missing.append(parts[i])
-    out = zh_code_paths(relink("".join(parts), root / "README.md", root / "README.zh.md",
-                               root), root)
+    # (course paths in code stay: the README's speak of the English files and commands)
+    out = relink("".join(parts), root / "README.md", root / "README.zh.md", root)
     out = out.replace(relink(SWITCH[0], root / "README.md", root / "README.zh.md", root),
                       SWITCH[1], 1)
     return out.replace(README_START, readme_badges_zh(root), 1)
@@ -685,10 +688,23 @@ def cmd_build(root: Path = ROOT) -> int:
 
 
 def problems(root: Path = ROOT) -> list[str]:
+    """Everything the tests hold the edition to (see ``--check``)."""
     out = []
-    for path, entries in sources(root).items():
+    src = sources(root)
+    for path, entries in src.items():
         out += catalogue_problems(path, entries, root)
+    seen: dict[str, tuple[str, Path]] = {}
+    for path in src:
+        if path.parent.name == "checks" and path.exists():
+            for msgid, msgstr in translations(load(path)).items():
+                first = seen.setdefault(msgid, (msgstr, path))
+                if first[0] != msgstr:
+                    out.append(f"{rel(path, root)}: {msgid[:60]!r} is translated differently "
+                               f"in {rel(first[1], root)}: the compiled messages take one")
     for path, data, _ in outputs(root):
+        if path.suffix == ".ipynb" and json.dumps(LANG_LINE)[1:-1].encode() not in data:
+            out.append(f"{rel(path, root)}: no set-up cell, so its checks would answer in "
+                       "English (make notebooks-setup adds one to the English notebook)")
         if not path.exists() or path.read_bytes() != data:
             out.append(f"{rel(path, root)}: out of date (run `make zh`; it is generated, so an "
                        "edit by hand is lost: change the English or the catalogue)")

@@ -347,34 +347,40 @@ def during(what: str) -> Iterator[None]:
 
 
 def _verdict_for_exception(name: str, err: Exception, check_code: object) -> CheckResult:
-    """The verdict on an exception, in the language of ``GANLIB_LANG``."""
-    verdict = _exception_verdict(name, err, check_code)
-    return CheckResult(False, translate(verdict.message))
-
-
-def _exception_verdict(name: str, err: Exception, check_code: object) -> CheckResult:
+    """The verdict on an exception, in the language of ``GANLIB_LANG``; the exception's own
+    text and the learner's code stay as Python, torch and the learner wrote them."""
     frames, i = _learner_frames(err, check_code)
+    name = translate(name)
     if isinstance(err, NotImplementedError) and i is not None and i == len(frames) - 1:
-        return CheckResult(False, f"❌ {name}: not implemented yet — replace the "
-                           "`raise NotImplementedError` line with your code")
+        return CheckResult(False, render("❌ {name}: not implemented yet — replace the "
+                                         "`raise NotImplementedError` line with your code",
+                                         name=name))
     if i is not None:
-        return CheckResult(False, f"❌ {name}: your code raised {describe_error(err, check_code)}")
+        return CheckResult(False, render("❌ {name}: your code raised {error}", name=name,
+                                         error=describe_error(err, check_code)))
     through_module = any(f.name in ("_call_impl", "_wrapped_call_impl")
                          and _library(f.filename) == "torch" for f in frames)
     innermost = frames[-1] if frames else None
     if through_module and innermost is not None and _library(innermost.filename) == "torch":
         during_ = getattr(err, "_ganlib_during", "")
-        extra = f"{during_}; " if during_ else ""
-        return CheckResult(False, f"❌ {name}: your module raised {_text(err)} when the check "
-                           f"ran it ({extra}inside torch's {innermost.name})")
-    where = "" if innermost is None else (
-        f" ({Path(innermost.filename).name} line {innermost.lineno}, in {innermost.name})")
-    return CheckResult(
-        False,
-        f"❌ {name}: the check could not verify your answer: its own code raised "
-        f"{_text(err)}{where} — hint: a gap in the check, not necessarily a mistake of yours: "
-        "please report it, with your function",
-    )
+        if during_:
+            return CheckResult(False, render(
+                "❌ {name}: your module raised {error} when the check ran it ({during}; inside "
+                "torch's {function})", name=name, error=_text(err), during=translate(during_),
+                function=innermost.name))
+        return CheckResult(False, render(
+            "❌ {name}: your module raised {error} when the check ran it (inside torch's "
+            "{function})", name=name, error=_text(err), function=innermost.name))
+    if innermost is None:
+        return CheckResult(False, render(
+            "❌ {name}: the check could not verify your answer: its own code raised {error} — "
+            "hint: a gap in the check, not necessarily a mistake of yours: please report it, "
+            "with your function", name=name, error=_text(err)))
+    return CheckResult(False, render(
+        "❌ {name}: the check could not verify your answer: its own code raised {error} ({file} "
+        "line {line}, in {function}) — hint: a gap in the check, not necessarily a mistake of "
+        "yours: please report it, with your function", name=name, error=_text(err),
+        file=Path(innermost.filename).name, line=innermost.lineno, function=innermost.name))
 
 
 # --------------------------------------------------------------------- the decorator
@@ -432,10 +438,10 @@ def _verdict(body: Callable[..., str | None], name: str, args: tuple, kwargs: di
         return CheckResult(True, render("✅ {name}: correct", name=translate(name)))
     except CheckTimeout:
         deadline.stop()  # again: the time-out may have landed before the first stop
-        return CheckResult(False, translate(
-            f"❌ {name}: your code did not finish within {limit:g} s (an endless "
-            "loop?), so the check stopped it — hint: look for a loop whose condition "
-            "never becomes false, or a step that waits for something"))
+        return CheckResult(False, render(
+            "❌ {name}: your code did not finish within {limit} s (an endless loop?), so the "
+            "check stopped it — hint: look for a loop whose condition never becomes false, or "
+            "a step that waits for something", name=translate(name), limit=f"{limit:g}"))
     except CheckFailure as err:
         if err.hint:
             return CheckResult(False, render("❌ {name}: {problem} — hint: {hint}",
