@@ -7,15 +7,11 @@ could lose points in a hidden test: here for the default seed and two more."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
+from _check_suites import run_check_suites
 
 import ganlib.checks as checks
 
-ROOT = Path(__file__).resolve().parents[1]
 OTHER_SEEDS = (1, 2)  # seeds a teacher might choose instead
 
 
@@ -32,10 +28,6 @@ def test_the_hidden_seed_comes_from_the_environment(monkeypatch):
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [checks.HIDDEN_SEED, *OTHER_SEEDS])
 def test_the_checks_tests_hold_on_new_inputs(seed):
-    suites = sorted(str(p) for p in (ROOT / "tests").glob("test_checks_ch[0-9][0-9].py"))
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--no-cov",
-         f"--check-inputs-seed={seed}", *suites],
-        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    done = run_check_suites(f"--check-inputs-seed={seed}")
     assert done.returncode == 0, done.stdout[-4000:]
     assert " passed" in done.stdout.splitlines()[-1]

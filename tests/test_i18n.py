@@ -5,13 +5,12 @@ is the English code, and the checks speak Chinese where the Chinese notebooks as
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import i18n
 import nbformat
 import pytest
+from _check_suites import run_check_suites
 from nbgrader.utils import compute_checksum
 from nbtools import (
     README_END,
@@ -106,11 +105,7 @@ def test_every_message_the_checks_print_in_their_tests_has_a_translation(tmp_pat
     """The checks' test suites (pass, stub, every catalogued mistake, broken code) run with
     each printed message also translated on the side; none may be left English."""
     missed = tmp_path / "missed.txt"
-    suites = sorted(str(p) for p in (ROOT / "tests").glob("test_checks_ch[0-9][0-9].py"))
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--no-cov",
-         f"--i18n-audit={missed}", *suites],
-        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    done = run_check_suites(f"--i18n-audit={missed}")
     assert done.returncode == 0, done.stdout[-3000:]
     left = missed.read_text(encoding="utf-8").splitlines()
     assert not left, f"{len(left)} message(s) with no Chinese, e.g.:\n" + "\n".join(left[:20])

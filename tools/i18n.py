@@ -80,6 +80,7 @@ CJK = re.compile(r"[\u3400-\u9fff]")
 SWITCH = ("**中文版** — the whole course in Chinese: [README.zh.md](README.zh.md)",
           "**English** — 英文版：[README.md](README.md)。`make lab` 打开的是英文各章的目录；"
           "中文版在 [notebooks/zh/](notebooks/zh/) 和 [exercises/zh/](exercises/zh/) 中。")
+SWITCH_TOKEN = "<!-- the other language's line -->"  # (relink leaves it alone)
 
 
 # ------------------------------------------------------------------ what is translated
@@ -146,7 +147,7 @@ def cell_messages(source: str) -> list[str]:
     return [p for p in parts[0::2] if translatable(p)]
 
 
-def translate_cell(source: str, table: dict[str, str], missing: list[str]) -> str:
+def translate_markdown(source: str, table: dict[str, str], missing: list[str]) -> str:
     parts = split_blocks(source)
     for i in range(0, len(parts), 2):
         block = parts[i]
@@ -568,7 +569,7 @@ def build_notebook(path: Path, table: dict[str, str], checks: _Catalogue, root: 
     noted = False
     for cell in out.cells:
         if cell.cell_type == "markdown":
-            text = translate_cell(cell.source, table, missing)
+            text = translate_markdown(cell.source, table, missing)
             cell.source = zh_code_paths(relink(text, path, dst, root), root)
             if not noted:
                 cell.source = cell.source.rstrip("\n") + "\n\n" + NOTE
@@ -602,21 +603,14 @@ def readme_badges_zh(root: Path = ROOT) -> str:
 
 
 def build_readme(table: dict[str, str], root: Path, missing: list[str]) -> str:
-    text = (root / "README.md").read_text(encoding="utf-8")
-    body = readme_blocks_text(text)
-    parts = split_blocks(body)
-    for i in range(0, len(parts), 2):
-        if parts[i] in (README_START, SWITCH[0]) or not translatable(parts[i]):
-            continue
-        if table.get(parts[i]):
-            parts[i] = table[parts[i]]
-        else:
-            missing.append(parts[i])
-    # (course paths in code stay: the README's speak of the English files and commands)
-    out = relink("".join(parts), root / "README.md", root / "README.zh.md", root)
-    out = out.replace(relink(SWITCH[0], root / "README.md", root / "README.zh.md", root),
-                      SWITCH[1], 1)
-    return out.replace(README_START, readme_badges_zh(root), 1)
+    """README.zh.md: the README translated block by block, the language switch swapped, the
+    badge block generated for the Chinese chapters (course paths in code stay: the README's
+    speak of the English files and commands)."""
+    body = readme_blocks_text((root / "README.md").read_text(encoding="utf-8"))
+    text = translate_markdown(body, {**table, SWITCH[0]: SWITCH_TOKEN}, missing)
+    text = relink(text, root / "README.md", root / "README.zh.md", root)
+    return text.replace(SWITCH_TOKEN, SWITCH[1], 1).replace(README_START,
+                                                           readme_badges_zh(root), 1)
 
 
 def check_table(catalogs: list[Catalog]) -> dict[str, str]:
