@@ -12,7 +12,9 @@ tried, each as a pattern whose placeholders match any text, and the text a place
 matched is translated in turn (a message built from other messages). A message no
 template matches stays English, and is recorded in :data:`MISSED`: the tests run every
 check's cases with ``GANLIB_I18N_AUDIT=1`` (translate, record, still print English) and fail
-on any.
+on any. :func:`render` formats one of the checks' own templates in the chosen language;
+:func:`translate_verdict` turns a printed ✅/❌ line into the one the chosen language prints
+(``make zh`` uses it for the Chinese notebooks' stored outputs).
 """
 
 from __future__ import annotations
@@ -212,7 +214,6 @@ def render(template: str, **values: str) -> str:
         MISSED.add(template)
         translated = template
     return (template if audit else translated).format(**values)
-
 
 
 def translate_verdict(line: str) -> str:
